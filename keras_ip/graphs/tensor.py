@@ -1,0 +1,169 @@
+"""The one place that turns per-agent arrays plus a topology into a `tfgnn.GraphTensor`.
+
+Schema (shared by every layer of `keras_ip.layers`):
+  node set "agents":      feature "hidden_state" float32 [total_agents, d]
+                          (plus whatever extra node features the caller passes)
+  edge set "neighbours":  source -> target over "agents", both directions present;
+                          feature "reverse" int32 [total_edges], the global index of the
+                          reverse edge (loopy belief propagation needs it).
+
+A batch of B joint states becomes one GraphTensor of B components; component b holds
+agents b * N ... b * N + N - 1. For a static graph the flattened, offset index arrays
+are built once per batch size and cached (`GraphBatcher`); for per-sample graphs
+(senders/receivers given per batch row) the offsets are added with TF ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from keras_ip.graphs.topology import Graph
+
+AGENTS = "agents"
+NEIGHBOURS = "neighbours"
+HIDDEN_STATE = tfgnn.HIDDEN_STATE
+REVERSE = "reverse"
+
+
+def _graph_tensor(node_features: dict, senders, receivers, reverse, num_components, nodes_per_component,
+                  edges_per_component) -> tfgnn.GraphTensor:
+    node_sizes = tf.fill([num_components], tf.cast(nodes_per_component, tf.int32))
+    edge_sizes = tf.fill([num_components], tf.cast(edges_per_component, tf.int32))
+    return tfgnn.GraphTensor.from_pieces(
+        node_sets={AGENTS: tfgnn.NodeSet.from_fields(sizes=node_sizes, features=node_features)},
+        edge_sets={NEIGHBOURS: tfgnn.EdgeSet.from_fields(
+            sizes=edge_sizes,
+            adjacency=tfgnn.Adjacency.from_indices(source=(AGENTS, senders), target=(AGENTS, receivers)),
+            features={REVERSE: reverse})})
+
+
+def _flatten_features(features: dict, batch_dims: int) -> dict:
+    """[B, N, ...] (or [N, ...]) tensors -> [B * N, ...]."""
+    flat = {}
+    for name, value in features.items():
+        value = tf.convert_to_tensor(value)
+        if batch_dims == 2:
+            value = tf.reshape(value, tf.concat([[-1], tf.shape(value)[2:]], axis=0))
+        flat[name] = value
+    return flat
+
+
+def graph_tensor(observations, graph: Graph, **extra_node_features) -> tfgnn.GraphTensor:
+    """One joint state as a single-component GraphTensor.
+
+    Args:
+      observations: float [N, d] per-agent observations (node feature "hidden_state").
+      graph: the agents' `Graph`, with N == graph.num_nodes.
+      **extra_node_features: more [N, ...] node features (e.g. actions for a critic).
+
+    Returns:
+      A `tfgnn.GraphTensor` with one component of N agents and graph.num_edges edges.
+    """
+    observations = tf.convert_to_tensor(observations, tf.float32)
+    if observations.shape.rank != 2:
+        raise ValueError(f"observations must have shape [num_agents, obs_dim]. Received shape {observations.shape}.")
+    if observations.shape[0] is not None and observations.shape[0] != graph.num_nodes:
+        raise ValueError(f"observations has {observations.shape[0]} rows but the graph has "
+                         f"{graph.num_nodes} agents.")
+    features = {HIDDEN_STATE: observations, **{k: tf.convert_to_tensor(v) for k, v in extra_node_features.items()}}
+    return _graph_tensor(features, tf.constant(graph.senders), tf.constant(graph.receivers),
+                         tf.constant(graph.reverse), 1, graph.num_nodes, graph.num_edges)
+
+
+class GraphBatcher:
+    """Builds B-component GraphTensors for one static graph, caching the index arrays.
+
+    Example:
+      >>> batcher = GraphBatcher(grid(2, 2))
+      >>> g = batcher(tf.zeros([8, 4, 3]))   # 8 joint states of 4 agents, 3 features each
+      >>> int(g.node_sets["agents"].total_size)
+      32
+
+    Call args:
+      observations: float [B, N, d].
+      **extra_node_features: more [B, N, ...] node features.
+    Call returns:
+      `tfgnn.GraphTensor` with B components (B * N agents, B * E edges).
+    """
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._cache = {}
+
+    def flat_indices(self, batch_size: int):
+        """Offset (senders, receivers, reverse), each int32 [batch_size * E], as constants."""
+        if batch_size not in self._cache:
+            g = self.graph
+            node_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_nodes)[:, None]
+            edge_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_edges)[:, None]
+            self._cache[batch_size] = tuple(
+                np.ascontiguousarray((base[None, :] + offsets).ravel().astype(np.int32))
+                for base, offsets in ((g.senders, node_offsets), (g.receivers, node_offsets),
+                                      (g.reverse, edge_offsets)))
+        return self._cache[batch_size]
+
+    def __call__(self, observations, **extra_node_features) -> tfgnn.GraphTensor:
+        observations = tf.convert_to_tensor(observations, tf.float32)
+        batch_size = observations.shape[0]
+        if batch_size is None:
+            return batch_graph_tensor(observations, self.graph.senders, self.graph.receivers,
+                                      self.graph.reverse, **extra_node_features)
+        if observations.shape[1] is not None and observations.shape[1] != self.graph.num_nodes:
+            raise ValueError(f"observations has {observations.shape[1]} agents but the graph has "
+                             f"{self.graph.num_nodes}.")
+        senders, receivers, reverse = (tf.constant(a) for a in self.flat_indices(batch_size))
+        features = _flatten_features({HIDDEN_STATE: observations, **extra_node_features}, batch_dims=2)
+        return _graph_tensor(features, senders, receivers, reverse, batch_size, self.graph.num_nodes,
+                             self.graph.num_edges)
+
+
+def batch_graph_tensor(observations, senders, receivers, reverse, **extra_node_features) -> tfgnn.GraphTensor:
+    """B joint states as one GraphTensor, with TF ops only (works on symbolic shapes).
+
+    Args:
+      observations: float [B, N, d].
+      senders, receivers, reverse: int32 [E] (one graph for every row) or [B, E]
+        (a graph per row, each with E edges, indices local to the row).
+      **extra_node_features: more [B, N, ...] node features.
+
+    Returns:
+      `tfgnn.GraphTensor` with B components.
+    """
+    observations = tf.convert_to_tensor(observations, tf.float32)
+    shape = tf.shape(observations)
+    batch_size, num_nodes = shape[0], shape[1]
+    senders, receivers, reverse = (tf.cast(tf.convert_to_tensor(a), tf.int32) for a in (senders, receivers, reverse))
+    if senders.shape.rank == 1:
+        senders, receivers, reverse = (tf.tile(a[None, :], [batch_size, 1]) for a in (senders, receivers, reverse))
+    num_edges = tf.shape(senders)[1]
+    node_offsets = tf.range(batch_size)[:, None] * num_nodes  # [B, 1]
+    edge_offsets = tf.range(batch_size)[:, None] * num_edges  # [B, 1]
+    features = _flatten_features({HIDDEN_STATE: observations, **extra_node_features}, batch_dims=2)
+    return _graph_tensor(features, tf.reshape(senders + node_offsets, [-1]), tf.reshape(receivers + node_offsets, [-1]),
+                         tf.reshape(reverse + edge_offsets, [-1]), batch_size, num_nodes, num_edges)
+
+
+def reverse_edge_index_tf(senders, receivers, num_nodes):
+    """TF version of `topology.reverse_edge_index` for graphs that arrive as tensors.
+
+    Args:
+      senders, receivers: int32 [E].
+      num_nodes: int32 scalar N.
+
+    Returns:
+      int32 [E]; fails a `tf.debugging` assertion when an edge has no reverse edge.
+    """
+    senders64, receivers64 = tf.cast(senders, tf.int64), tf.cast(receivers, tf.int64)
+    n = tf.cast(num_nodes, tf.int64)
+    keys = senders64 * n + receivers64
+    reverse_keys = receivers64 * n + senders64
+    order = tf.argsort(keys, stable=True)
+    sorted_keys = tf.gather(keys, order)
+    position = tf.searchsorted(sorted_keys, reverse_keys)
+    position = tf.minimum(position, tf.maximum(tf.size(keys) - 1, 0))
+    found = tf.gather(sorted_keys, position) == reverse_keys
+    with tf.control_dependencies([tf.debugging.assert_equal(
+            found, True, message="some edge has no reverse edge; the graph must be symmetric")]):
+        return tf.cast(tf.gather(order, position), tf.int32)

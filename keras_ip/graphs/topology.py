@@ -1,0 +1,213 @@
+"""Agent graphs: who talks to whom.
+
+A `Graph` is a static set of directed edges over `num_nodes` agents, always stored in
+both directions (if i -> j is an edge, so is j -> i), sorted by (receiver, sender), with
+no self loops and no duplicates. Every builder returns this canonical form, so two
+graphs with the same neighbourhoods compare equal and every edge has a reverse edge
+(`Graph.reverse`, used by loopy belief propagation, paper appendix B.2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Graph:
+    """A symmetric directed graph over agents, in canonical edge order.
+
+    Attributes:
+      num_nodes: number of agents N.
+      senders: int32 [E], the agent each directed edge starts at.
+      receivers: int32 [E], the agent each directed edge ends at.
+
+    Build it with `from_edges` or one of the topology builders rather than directly;
+    the constructor only checks, it does not symmetrise or sort.
+    """
+
+    num_nodes: int
+    senders: np.ndarray
+    receivers: np.ndarray
+
+    def __post_init__(self):
+        _check_edge_arrays(self.num_nodes, self.senders, self.receivers)
+        object.__setattr__(self, "senders", np.asarray(self.senders, np.int32))
+        object.__setattr__(self, "receivers", np.asarray(self.receivers, np.int32))
+        self.senders.setflags(write=False)
+        self.receivers.setflags(write=False)
+
+    @property
+    def num_edges(self) -> int:
+        """Number of directed edges E (twice the number of undirected links)."""
+        return int(self.senders.shape[0])
+
+    @property
+    def reverse(self) -> np.ndarray:
+        """int32 [E]: `reverse[e]` is the index of the edge receiver[e] -> sender[e]."""
+        if "_reverse" not in self.__dict__:
+            object.__setattr__(self, "_reverse", reverse_edge_index(self.senders, self.receivers, self.num_nodes))
+        return self.__dict__["_reverse"]
+
+    def degrees(self) -> np.ndarray:
+        """int32 [N]: number of neighbours of each agent."""
+        return np.bincount(self.receivers, minlength=self.num_nodes).astype(np.int32)
+
+    def neighbours(self, node: int) -> np.ndarray:
+        """int32 [degree]: the neighbours of `node`, ascending."""
+        return self.senders[self.receivers == node]
+
+    def adjacency(self) -> np.ndarray:
+        """bool [N, N] dense adjacency matrix, for tests and small graphs only."""
+        dense = np.zeros((self.num_nodes, self.num_nodes), dtype=bool)
+        dense[self.senders, self.receivers] = True
+        return dense
+
+    def __eq__(self, other):
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return (self.num_nodes == other.num_nodes and np.array_equal(self.senders, other.senders)
+                and np.array_equal(self.receivers, other.receivers))
+
+    def __hash__(self):
+        return hash((self.num_nodes, self.senders.tobytes(), self.receivers.tobytes()))
+
+    def __repr__(self):
+        return f"Graph(num_nodes={self.num_nodes}, num_edges={self.num_edges})"
+
+
+def _check_edge_arrays(num_nodes, senders, receivers):
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)) or num_nodes < 1:
+        raise ValueError(f"num_nodes must be a positive integer. Received: num_nodes={num_nodes!r}")
+    senders, receivers = np.asarray(senders), np.asarray(receivers)
+    for name, array in (("senders", senders), ("receivers", receivers)):
+        if array.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D array of node indices. Received shape {array.shape}.")
+        if array.size and not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(f"{name} must hold integers. Received dtype {array.dtype}.")
+        if array.size and (array.min() < 0 or array.max() >= num_nodes):
+            bad = array[(array < 0) | (array >= num_nodes)][0]
+            raise ValueError(f"{name} holds node index {bad}, out of range for num_nodes={num_nodes}.")
+    if senders.shape != receivers.shape:
+        raise ValueError(f"senders and receivers must have the same length. Received {senders.shape[0]} "
+                         f"and {receivers.shape[0]}.")
+
+
+def reverse_edge_index(senders: np.ndarray, receivers: np.ndarray, num_nodes: int) -> np.ndarray:
+    """For each directed edge s -> r, the index of the edge r -> s.
+
+    Args:
+      senders, receivers: int [E] node indices.
+      num_nodes: N, to form the keys s * N + r.
+
+    Returns:
+      int32 [E]. Raises ValueError if some edge has no reverse edge.
+    """
+    keys = senders.astype(np.int64) * num_nodes + receivers
+    reverse_keys = receivers.astype(np.int64) * num_nodes + senders
+    order = np.argsort(keys, kind="stable")
+    position = np.searchsorted(keys[order], reverse_keys)
+    position = np.minimum(position, max(len(keys) - 1, 0))
+    found = keys[order][position] == reverse_keys if len(keys) else np.zeros(0, bool)
+    if not np.all(found):
+        e = int(np.flatnonzero(~found)[0])
+        raise ValueError(f"Edge {senders[e]} -> {receivers[e]} has no reverse edge; graphs must be symmetric.")
+    return order[position].astype(np.int32)
+
+
+def from_edges(num_nodes: int, edges) -> Graph:
+    """A graph from a list of links, made symmetric.
+
+    Args:
+      num_nodes: number of agents N.
+      edges: int array-like [L, 2] of (i, j) pairs; each link is used in both
+        directions. Duplicates are merged; self loops are rejected.
+
+    Returns:
+      The canonical `Graph`.
+
+    Example:
+      >>> from_edges(3, [(0, 1), (1, 2)]).num_edges
+      4
+    """
+    edges = np.asarray(edges)
+    if edges.size == 0:
+        edges = edges.reshape(0, 2)
+    if edges.ndim != 2 or edges.shape[1] != 2:
+        raise ValueError(f"edges must have shape [num_links, 2]. Received shape {edges.shape}.")
+    _check_edge_arrays(num_nodes, edges[:, 0], edges[:, 1])
+    if np.any(edges[:, 0] == edges[:, 1]):
+        loop = int(edges[edges[:, 0] == edges[:, 1]][0, 0])
+        raise ValueError(f"Self loop {loop} -> {loop} in edges; an agent is not its own neighbour.")
+    both = np.concatenate([edges, edges[:, ::-1]]).astype(np.int64)
+    keys = np.unique(both[:, 1] * num_nodes + both[:, 0])  # sorted by (receiver, sender)
+    return Graph(num_nodes, (keys % num_nodes).astype(np.int32), (keys // num_nodes).astype(np.int32))
+
+
+def grid(rows: int, cols: int) -> Graph:
+    """The 4-neighbour lattice of a road grid; agent r * cols + c sits at row r, column c.
+
+    Example:
+      >>> grid(2, 2).adjacency().sum()
+      8
+    """
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    index = np.arange(rows * cols).reshape(rows, cols)
+    horizontal = np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()], axis=1)
+    vertical = np.stack([index[:-1, :].ravel(), index[1:, :].ravel()], axis=1)
+    return from_edges(rows * cols, np.concatenate([horizontal, vertical]))
+
+
+def full(n: int) -> Graph:
+    """Every agent is every other agent's neighbour: N (N - 1) directed edges."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer. Received: n={n!r}")
+    i, j = np.triu_indices(n, k=1)
+    return from_edges(n, np.stack([i, j], axis=1))
+
+
+def knn(positions, k: int) -> Graph:
+    """Links each agent to its k nearest agents (Euclidean), made symmetric.
+
+    An agent may end up with more than k neighbours when it is among the k nearest of
+    others. Ties are broken by the lower index. Cost O(N^2) distances, done in numpy.
+
+    Args:
+      positions: float [N, dims] agent positions.
+      k: neighbours per agent, 1 <= k < N.
+    """
+    positions = np.asarray(positions, dtype=np.float64)
+    if positions.ndim != 2:
+        raise ValueError(f"positions must have shape [num_agents, dims]. Received shape {positions.shape}.")
+    if not np.all(np.isfinite(positions)):
+        raise ValueError("positions contain NaN or infinite values.")
+    n = positions.shape[0]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < n:
+        raise ValueError(f"k must be an integer in [1, num_agents - 1] = [1, {n - 1}]. Received: k={k!r}")
+    squared = np.sum((positions[:, None, :] - positions[None, :, :]) ** 2, axis=-1)
+    np.fill_diagonal(squared, np.inf)
+    nearest = np.argsort(squared, axis=1, kind="stable")[:, :k]  # [N, k]
+    return from_edges(n, np.stack([np.repeat(np.arange(n), k), nearest.ravel()], axis=1))
+
+
+def random(n: int, k: int, seed=None) -> Graph:
+    """Links each agent to k others drawn uniformly at random (paper F.2), made symmetric.
+
+    Args:
+      n: number of agents.
+      k: random neighbours drawn per agent, 1 <= k < n.
+      seed: int or None, for `numpy.random.default_rng`.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2. Received: n={n!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < n:
+        raise ValueError(f"k must be an integer in [1, n - 1] = [1, {n - 1}]. Received: k={k!r}")
+    rng = np.random.default_rng(seed)
+    # Rank n-1 random keys per row (self excluded) and keep the k smallest: k distinct others.
+    keys = rng.random((n, n))
+    np.fill_diagonal(keys, np.inf)
+    chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
+    return from_edges(n, np.stack([np.repeat(np.arange(n), k), chosen.ravel()], axis=1))
