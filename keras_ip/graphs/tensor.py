@@ -10,7 +10,8 @@ Schema (shared by every layer of `keras_ip.layers`):
 A batch of B joint states becomes one GraphTensor of B components; component b holds
 agents b * N ... b * N + N - 1. For a static graph the flattened, offset index arrays
 are built once per batch size and cached (`GraphBatcher`); for per-sample graphs
-(senders/receivers given per batch row) the offsets are added with TF ops.
+(senders/receivers given per batch row, `batch_graph_tensor`) the offsets and the
+reverse-edge index are computed with TF ops.
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ HIDDEN_STATE = tfgnn.HIDDEN_STATE
 REVERSE = "reverse"
 
 
-def _graph_tensor(node_features: dict, senders, receivers, reverse, num_components, nodes_per_component,
-                  edges_per_component) -> tfgnn.GraphTensor:
+def assemble_graph_tensor(node_features: dict, senders, receivers, reverse, num_components, nodes_per_component,
+                          edges_per_component) -> tfgnn.GraphTensor:
+    """GraphTensor of `num_components` equal-sized components from flat tensors.
+
+    Args:
+      node_features: name -> [num_components * nodes_per_component, ...].
+      senders, receivers, reverse: int32 [num_components * edges_per_component], global indices.
+      num_components, nodes_per_component, edges_per_component: int scalars (Python or tensors).
+    """
     node_sizes = tf.fill([num_components], tf.cast(nodes_per_component, tf.int32))
     edge_sizes = tf.fill([num_components], tf.cast(edges_per_component, tf.int32))
     return tfgnn.GraphTensor.from_pieces(
@@ -68,7 +76,7 @@ def graph_tensor(observations, graph: Graph, **extra_node_features) -> tfgnn.Gra
         raise ValueError(f"observations has {observations.shape[0]} rows but the graph has "
                          f"{graph.num_nodes} agents.")
     features = {HIDDEN_STATE: observations, **{k: tf.convert_to_tensor(v) for k, v in extra_node_features.items()}}
-    return _graph_tensor(features, tf.constant(graph.senders), tf.constant(graph.receivers),
+    return assemble_graph_tensor(features, tf.constant(graph.senders), tf.constant(graph.receivers),
                          tf.constant(graph.reverse), 1, graph.num_nodes, graph.num_edges)
 
 
@@ -108,24 +116,23 @@ class GraphBatcher:
         observations = tf.convert_to_tensor(observations, tf.float32)
         batch_size = observations.shape[0]
         if batch_size is None:
-            return batch_graph_tensor(observations, self.graph.senders, self.graph.receivers,
-                                      self.graph.reverse, **extra_node_features)
+            raise ValueError("GraphBatcher needs a static batch size; use batch_graph_tensor for symbolic shapes.")
         if observations.shape[1] is not None and observations.shape[1] != self.graph.num_nodes:
             raise ValueError(f"observations has {observations.shape[1]} agents but the graph has "
                              f"{self.graph.num_nodes}.")
         senders, receivers, reverse = (tf.constant(a) for a in self.flat_indices(batch_size))
         features = _flatten_features({HIDDEN_STATE: observations, **extra_node_features}, batch_dims=2)
-        return _graph_tensor(features, senders, receivers, reverse, batch_size, self.graph.num_nodes,
+        return assemble_graph_tensor(features, senders, receivers, reverse, batch_size, self.graph.num_nodes,
                              self.graph.num_edges)
 
 
-def batch_graph_tensor(observations, senders, receivers, reverse, **extra_node_features) -> tfgnn.GraphTensor:
-    """B joint states as one GraphTensor, with TF ops only (works on symbolic shapes).
+def batch_graph_tensor(observations, senders, receivers, **extra_node_features) -> tfgnn.GraphTensor:
+    """B joint states, each with its own graph, as one GraphTensor (TF ops only).
 
     Args:
       observations: float [B, N, d].
-      senders, receivers, reverse: int32 [E] (one graph for every row) or [B, E]
-        (a graph per row, each with E edges, indices local to the row).
+      senders, receivers: int32 [B, E], a symmetric graph per row with indices local to
+        the row (e.g. replayed k-NN graphs). The reverse-edge index is computed here.
       **extra_node_features: more [B, N, ...] node features.
 
     Returns:
@@ -134,15 +141,16 @@ def batch_graph_tensor(observations, senders, receivers, reverse, **extra_node_f
     observations = tf.convert_to_tensor(observations, tf.float32)
     shape = tf.shape(observations)
     batch_size, num_nodes = shape[0], shape[1]
-    senders, receivers, reverse = (tf.cast(tf.convert_to_tensor(a), tf.int32) for a in (senders, receivers, reverse))
-    if senders.shape.rank == 1:
-        senders, receivers, reverse = (tf.tile(a[None, :], [batch_size, 1]) for a in (senders, receivers, reverse))
+    senders, receivers = (tf.cast(tf.convert_to_tensor(a), tf.int32) for a in (senders, receivers))
+    if senders.shape.rank != 2:
+        raise ValueError(f"senders must have shape [batch, num_edges]. Received shape {senders.shape}.")
     num_edges = tf.shape(senders)[1]
     node_offsets = tf.range(batch_size)[:, None] * num_nodes  # [B, 1]
-    edge_offsets = tf.range(batch_size)[:, None] * num_edges  # [B, 1]
+    flat_senders = tf.reshape(senders + node_offsets, [-1])  # [B * E]
+    flat_receivers = tf.reshape(receivers + node_offsets, [-1])
+    reverse = reverse_edge_index_tf(flat_senders, flat_receivers, batch_size * num_nodes)
     features = _flatten_features({HIDDEN_STATE: observations, **extra_node_features}, batch_dims=2)
-    return _graph_tensor(features, tf.reshape(senders + node_offsets, [-1]), tf.reshape(receivers + node_offsets, [-1]),
-                         tf.reshape(reverse + edge_offsets, [-1]), batch_size, num_nodes, num_edges)
+    return assemble_graph_tensor(features, flat_senders, flat_receivers, reverse, batch_size, num_nodes, num_edges)
 
 
 def reverse_edge_index_tf(senders, receivers, num_nodes):

@@ -1,0 +1,342 @@
+"""`IPAgent`: the scikit-style estimator that trains intention propagation on a PettingZoo env.
+
+Roles: the environment adapter steps the env; the replay buffer stores joint transitions;
+the learner owns the compiled update; this module runs the loop, callbacks, save and load.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from keras_ip import callbacks as callbacks_lib
+from keras_ip.config import ARCHITECTURE_FIELDS, FIELD_NAMES, IPConfig
+from keras_ip.envs.adapter import ParallelEnvAdapter
+from keras_ip.envs.registry import make_env
+from keras_ip.export import export_saved_model
+from keras_ip.graphs.resolve import resolve_graph
+from keras_ip.graphs.tensor import GraphBatcher
+from keras_ip.graphs.topology import Graph
+from keras_ip.logger import Logger
+from keras_ip.networks import ActionSpec, build_networks
+from keras_ip.replay import ReplayBuffer
+from keras_ip.sac.learner import SACLearner
+from keras_ip.sac.policy import select_actions
+
+CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
+CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
+_LEARNER_FIELDS = ("learning_rate", "gamma", "tau", "alpha")
+
+
+class IPAgent:
+    """Intention Propagation (soft actor-critic over an agent graph) for cooperative agents.
+
+    Example:
+      >>> agent = IPAgent("coordination", graph="grid", seed=0).fit(steps=2000)
+      >>> agent.predict(np.ones((9, 1), np.float32))   # every agent's greedy action
+      array([1, 1, 1, 1, 1, 1, 1, 1, 1], dtype=int32)
+      >>> agent.evaluate(episodes=10)                  # mean team return
+      0.0
+
+    Init args:
+      env: a PettingZoo `ParallelEnv`, or a registered name for `keras_ip.make_env`.
+      env_kwargs: keyword arguments for `make_env` when `env` is a name (kept by `save`).
+      Every other argument is a field of `keras_ip.config.IPConfig`, documented there.
+    """
+
+    def __init__(self, env, graph="grid", propagation="mean_field", hops=2, units=128, critic_hops=1,
+                 encoder_layers=1, learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2, target_entropy=None,
+                 batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
+                 gumbel_temperature=1.0, jit_compile=True, seed=None, env_kwargs=None):
+        params = {name: value for name, value in locals().items() if name in FIELD_NAMES}
+        self.config = IPConfig(**params)
+        self.env_name = env if isinstance(env, str) else None
+        self.env_kwargs = dict(env_kwargs or {})
+        if self.env_name is None and self.env_kwargs:
+            raise ValueError("env_kwargs only apply when env is a registered name. "
+                             f"Received: env={type(env).__name__}, env_kwargs={self.env_kwargs}")
+        self.env = make_env(env, **self.env_kwargs) if self.env_name is not None else env
+        self.adapter = ParallelEnvAdapter(self.env)
+        self.logger = Logger()
+        self.num_timesteps = 0
+        self.num_updates = 0
+        self.replay = None
+        self._rng = np.random.default_rng(self.config.seed)
+        self._last_obs = None
+        self._episode_return, self._episode_length = 0.0, 0
+        self._build()
+
+    # ----------------------------------------------------------------------------- building
+    def _build(self):
+        c = self.config
+        self.graph = resolve_graph(c.graph, self.env, self.adapter.num_agents, seed=c.seed)
+        a = self.adapter
+        self.action_spec = (ActionSpec(num_actions=a.num_actions) if a.discrete
+                            else ActionSpec(action_dim=a.action_dim, low=a.action_low, high=a.action_high))
+        if c.seed is not None:
+            tf.keras.utils.set_random_seed(c.seed)
+        self.networks = build_networks(a.obs_dim, self.action_spec, c.propagation, c.units, c.hops, c.critic_hops,
+                                       c.encoder_layers)
+        self.learner = SACLearner(self.networks, self.action_spec, self.graph, learning_rate=c.learning_rate,
+                                  gamma=c.gamma, tau=c.tau, alpha=c.alpha, target_entropy=c.target_entropy,
+                                  gumbel_temperature=c.gumbel_temperature, jit_compile=c.jit_compile,
+                                  seed=None if c.seed is None else c.seed + 1)
+        self._act_generator = (tf.random.Generator.from_seed(c.seed + 2) if c.seed is not None
+                               else tf.random.Generator.from_non_deterministic_state())
+        self._batcher = GraphBatcher(self.graph)
+        self._act = tf.function(self._act_graph, jit_compile=c.jit_compile)
+
+    def _act_graph(self, observations, deterministic):
+        """observations [K, N, d] -> actions [K, N] or [K, N, k]; `deterministic` is a Python bool."""
+        shape = tf.shape(observations)
+        actions = select_actions(self.networks.actor(self._batcher(observations)), self.action_spec,
+                                 self._act_generator, deterministic)
+        return tf.reshape(actions, tf.concat([shape[:2], tf.shape(actions)[1:]], axis=0))
+
+    def _make_replay(self):
+        a = self.adapter
+        return ReplayBuffer(self.config.buffer_size, a.num_agents, a.obs_dim,
+                            action_dim=None if a.discrete else a.action_dim, seed=self.config.seed)
+
+    # ----------------------------------------------------------------------------- training
+    def fit(self, steps: int, callbacks=None, progress_bar: bool = True):
+        """Trains for `steps` environment steps (each a joint step of all agents).
+
+        Args:
+          steps: number of environment steps to run in this call; `fit` can be called again
+            (or after `load`) to continue, the step count carries over.
+          callbacks: a `keras_ip.callbacks.Callback` or a list of them.
+          progress_bar: print progress lines (steps, speed, team return, losses).
+        Returns:
+          self.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be an integer >= 1. Received: steps={steps!r}")
+        if callbacks is None:
+            callbacks = []
+        elif isinstance(callbacks, callbacks_lib.Callback):
+            callbacks = [callbacks]
+        callback = callbacks_lib.CallbackList(([callbacks_lib.ProgressBar()] if progress_bar else []) + list(callbacks))
+        callback.init_callback(self)
+        if self.replay is None:
+            self.replay = self._make_replay()
+        c = self.config
+        callback.on_training_start(int(steps))
+        for _ in range(int(steps)):
+            self._collect_step()
+            if self._should_train():
+                for _ in range(c.gradient_steps):
+                    metrics = self.learner.train_step(self.replay.sample(c.batch_size, self._rng))
+                self.num_updates += c.gradient_steps
+                self.logger.record_train(metrics)
+            if not callback.on_step():
+                break
+        self.logger.dump(self.num_timesteps)
+        callback.on_training_end()
+        return self
+
+    def _should_train(self) -> bool:
+        c = self.config
+        return (self.num_timesteps >= c.learning_starts and self.num_timesteps % c.train_freq == 0
+                and len(self.replay) > 0)
+
+    def _collect_step(self):
+        if self._last_obs is None:
+            self._last_obs = self.adapter.reset(seed=self._next_env_seed())
+            self._episode_return, self._episode_length = 0.0, 0
+        obs = self._last_obs
+        if self.num_timesteps < self.config.learning_starts:
+            actions = self.adapter.random_actions(self._rng)
+        else:
+            actions = self._act(obs[None], False)[0].numpy()
+        next_obs, rewards, terminated, truncated, _ = self.adapter.step(actions)
+        self.replay.add(obs, actions, rewards, next_obs, terminated, truncated)
+        self.num_timesteps += 1
+        self._episode_return += float(np.sum(rewards))
+        self._episode_length += 1
+        if self.adapter.episode_over:
+            self.logger.record_episode(self._episode_return, self._episode_length)
+            self._last_obs = None
+        else:
+            self._last_obs = next_obs
+
+    def _next_env_seed(self):
+        """Seeds the first reset from config.seed, later resets from the agent's generator."""
+        if self.config.seed is None:
+            return None
+        return int(self._rng.integers(2**31 - 1))
+
+    # ----------------------------------------------------------------------------- acting
+    def predict(self, observations, deterministic: bool = True) -> np.ndarray:
+        """Every agent's action for one joint state [N, d] or a batch [B, N, d].
+
+        Returns:
+          int32 [N] / [B, N] (discrete) or float32 [N, k] / [B, N, k] within the action bounds.
+        """
+        obs = np.asarray(observations, dtype=np.float32)
+        single = obs.ndim == 2
+        batch = obs[None] if single else obs
+        expected = (self.adapter.num_agents, self.adapter.obs_dim)
+        if batch.ndim != 3 or batch.shape[1:] != expected:
+            raise ValueError(f"observations must have shape {expected} (one joint state) or "
+                             f"[batch, {expected[0]}, {expected[1]}]. Received shape {obs.shape}.")
+        if not np.all(np.isfinite(batch)):
+            raise ValueError("observations contain NaN or infinite values.")
+        actions = self._act(batch, bool(deterministic)).numpy()
+        return actions[0] if single else actions
+
+    def evaluate(self, episodes: int = 10, deterministic: bool = True, seed=None) -> float:
+        """Mean team return (sum of all agents' rewards over an episode) over `episodes` episodes.
+
+        Uses the agent's environment; an unfinished training episode is abandoned, so the
+        next `fit` starts a fresh one.
+        """
+        if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
+            raise ValueError(f"episodes must be an integer >= 1. Received: episodes={episodes!r}")
+        self._last_obs = None
+        returns = []
+        for episode in range(int(episodes)):
+            obs = self.adapter.reset(seed=None if seed is None else seed + episode)
+            total = 0.0
+            while True:
+                obs, rewards, _, _, _ = self.adapter.step(self.predict(obs, deterministic))
+                total += float(np.sum(rewards))
+                if self.adapter.episode_over:
+                    break
+            returns.append(total)
+        return float(np.mean(returns))
+
+    # ----------------------------------------------------------------------------- params
+    def get_params(self, deep: bool = True) -> dict:
+        """The hyperparameters (IPConfig fields) as a dict, scikit-learn style."""
+        del deep
+        return self.config.to_dict()
+
+    def set_params(self, **params):
+        """Changes hyperparameters; returns self.
+
+        Learner settings (learning_rate, gamma, tau, alpha with a fixed alpha) apply to
+        the live networks. Architecture settings (graph, propagation, hops, units,
+        critic_hops, encoder_layers) and jit_compile rebuild the networks with fresh
+        weights. Anything else (batch_size, train_freq, ...) applies from the next step.
+        """
+        unknown = sorted(set(params) - set(FIELD_NAMES))
+        if unknown:
+            raise ValueError(f"Unknown parameter(s) {unknown}. Valid parameters: {list(FIELD_NAMES)}")
+        candidate = IPConfig(**dict(self.config.to_dict(), **params))  # validates
+        rebuild = any(name in params for name in ARCHITECTURE_FIELDS + ("jit_compile", "target_entropy"))
+        if "alpha" in params and (params["alpha"] == "auto") != (self.config.alpha == "auto"):
+            rebuild = True
+        self.config = candidate
+        if rebuild:
+            self._build()
+        else:
+            self.learner.set_hyperparameters(**{k: params[k] for k in _LEARNER_FIELDS if k in params
+                                                and not (k == "alpha" and params[k] == "auto")})
+        return self
+
+    # ----------------------------------------------------------------------------- save / load
+    def export(self, path) -> str:
+        """Writes the policy as a SavedModel for TF Serving (see `keras_ip.export`)."""
+        return export_saved_model(self.networks.actor, self.adapter.obs_dim, path)
+
+    def save(self, path, include_replay: bool = False) -> str:
+        """Saves config, graph, weights, optimiser state, counters, a SavedModel and
+        (optionally) the replay buffer into directory `path`.
+
+        The directory is written next to `path` and swapped in at the end, so an
+        interrupted save leaves the previous save intact.
+        """
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            self._write(staging, include_replay)
+            _swap_in(staging, path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return str(path)
+
+    def _write(self, directory: pathlib.Path, include_replay: bool):
+        config = self.config.to_dict()
+        graph = self.graph
+        config["graph"] = config["graph"] if isinstance(config["graph"], str) else None
+        state = {"config": config, "env_name": self.env_name, "env_kwargs": self.env_kwargs,
+                 "num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
+                 "rng_state": self._rng.bit_generator.state, "keras_ip_format": 1}
+        (directory / CONFIG_FILE).write_text(json.dumps(state, indent=2, default=_json_default))
+        np.savez(directory / GRAPH_FILE, num_nodes=graph.num_nodes, senders=graph.senders,
+                 receivers=graph.receivers)
+        checkpoint = tf.train.Checkpoint(act_generator=self._act_generator, **self.learner.checkpoint_objects())
+        checkpoint.write(str(directory / CHECKPOINT_DIR / "agent"))
+        self.export(directory / SERVING_DIR)
+        if include_replay and self.replay is not None:
+            np.savez(directory / REPLAY_FILE, **self.replay.state_dict())
+
+    @classmethod
+    def load(cls, path, env=None) -> "IPAgent":
+        """Restores an agent written by `save`: weights, optimiser state, step count, config.
+
+        Args:
+          path: the directory given to `save`.
+          env: the environment to attach; None re-creates it from the registered name it
+            was saved with.
+        """
+        path = pathlib.Path(path)
+        if not (path / CONFIG_FILE).exists():
+            raise FileNotFoundError(f"No saved IPAgent at {str(path)!r} (missing {CONFIG_FILE}).")
+        state = json.loads((path / CONFIG_FILE).read_text())
+        if env is None and state["env_name"] is None:
+            raise ValueError("This agent was trained on an environment object, not a registered name; "
+                             "pass env= to IPAgent.load.")
+        config = state["config"]
+        if config["graph"] is None:
+            with np.load(path / GRAPH_FILE) as saved:
+                config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
+        if env is None:
+            agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **config)
+        else:
+            agent = cls(env, **config)
+            agent.env_name, agent.env_kwargs = state["env_name"], state["env_kwargs"]
+        checkpoint = tf.train.Checkpoint(act_generator=agent._act_generator, **agent.learner.checkpoint_objects())
+        checkpoint.read(str(path / CHECKPOINT_DIR / "agent")).assert_existing_objects_matched()
+        agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]
+        agent._rng.bit_generator.state = state["rng_state"]
+        if (path / REPLAY_FILE).exists():
+            agent.replay = agent._make_replay()
+            with np.load(path / REPLAY_FILE) as saved:
+                agent.replay.load_state_dict(dict(saved))
+        return agent
+
+
+def _swap_in(staging: pathlib.Path, path: pathlib.Path):
+    """Replaces directory `path` by `staging` so that one of the two always exists whole."""
+    if path.exists():
+        old = path.with_name(f".{path.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+        os.replace(staging, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, path)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Cannot save {type(value).__name__} in config.json")
+
+
+def init_signature_matches_config() -> bool:
+    """True when IPAgent.__init__'s hyperparameters equal IPConfig's fields and defaults."""
+    parameters = inspect.signature(IPAgent.__init__).parameters
+    config_defaults = IPConfig()
+    return all(name in parameters and parameters[name].default == getattr(config_defaults, name)
+               for name in FIELD_NAMES) and set(parameters) - set(FIELD_NAMES) == {"self", "env", "env_kwargs"}

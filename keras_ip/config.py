@@ -1,0 +1,107 @@
+"""The single source of truth for IPAgent's hyperparameters and their defaults.
+
+Defaults follow the paper's appendix H, table 2, except where stated: hidden units 128,
+M = 2 hops, Adam, discount 0.95, replay 10^6, minibatch 1024, target smoothing 0.01,
+target update every step, 8 gradient steps, entropy weight 0.2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+PROPAGATIONS = ("mean_field", "loopy_bp", "none")
+ARCHITECTURE_FIELDS = ("graph", "propagation", "hops", "units", "critic_hops", "encoder_layers")
+
+
+@dataclasses.dataclass
+class IPConfig:
+    """Hyperparameters of `keras_ip.IPAgent` (same names, same defaults).
+
+    Attributes:
+      graph: "grid", "full", "random", a `keras_ip.graphs.Graph`, or a callable
+        env -> Graph.
+      propagation: "mean_field" (eq. 5), "loopy_bp" (appendix B.2) or "none" (independent
+        policies, the paper's ablation).
+      hops: propagation iterations M of the policy network.
+      units: hidden units per layer of every network.
+      critic_hops: message-passing rounds of Q_i and V_i (1 lets Q_i see a_Ni).
+      encoder_layers: depth of each network's input MLP.
+      learning_rate: Adam learning rate of all networks. The paper lists 0.01; here that
+        drives the discrete mean-field policy's entropy to zero within a few updates, so
+        the default is 1e-3 (inside the paper's tuning range 1e-4 .. 1e-2).
+      gamma: discount factor.
+      tau: Polyak coefficient of the target value network.
+      alpha: entropy weight, or "auto" to tune it to `target_entropy`.
+      target_entropy: per-agent entropy target with alpha="auto" (None: 0.98 log A for
+        discrete, -k for continuous actions).
+      batch_size: joint transitions per update (each holds N agents).
+      buffer_size: replay capacity in joint transitions.
+      learning_starts: environment steps of uniformly random actions before updates start.
+      train_freq: environment steps between rounds of updates.
+      gradient_steps: updates per round (train_freq = gradient_steps = 8: one update per
+        environment step on average; the paper gives 8 gradient steps but no interval).
+      gumbel_temperature: temperature of the straight-through Gumbel-softmax (discrete).
+      jit_compile: compile the update and action selection with XLA.
+      seed: seeds the environment, exploration, replay sampling and network noise.
+    """
+
+    graph: Any = "grid"
+    propagation: str = "mean_field"
+    hops: int = 2
+    units: int = 128
+    critic_hops: int = 1
+    encoder_layers: int = 1
+    learning_rate: float = 1e-3
+    gamma: float = 0.95
+    tau: float = 0.01
+    alpha: Any = 0.2
+    target_entropy: float | None = None
+    batch_size: int = 1024
+    buffer_size: int = 1_000_000
+    learning_starts: int = 1000
+    train_freq: int = 8
+    gradient_steps: int = 8
+    gumbel_temperature: float = 1.0
+    jit_compile: bool = True
+    seed: int | None = None
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self):
+        """Raises ValueError naming the first invalid field and the value received."""
+        if self.propagation not in PROPAGATIONS:
+            raise ValueError(f"propagation must be one of {PROPAGATIONS}. Received: propagation={self.propagation!r}")
+        for name in ("hops", "units", "critic_hops", "encoder_layers", "batch_size", "buffer_size", "train_freq",
+                     "gradient_steps"):
+            _require(name, getattr(self, name), lambda v: _is_int(v) and v >= 1, "an integer >= 1")
+        _require("learning_starts", self.learning_starts, lambda v: _is_int(v) and v >= 0, "an integer >= 0")
+        _require("learning_rate", self.learning_rate, lambda v: _is_number(v) and v > 0, "a positive number")
+        _require("gamma", self.gamma, lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]")
+        _require("tau", self.tau, lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]")
+        _require("alpha", self.alpha, lambda v: v == "auto" or (_is_number(v) and v > 0),
+                 'a positive number or "auto"')
+        _require("target_entropy", self.target_entropy, lambda v: v is None or _is_number(v), "a number or None")
+        _require("gumbel_temperature", self.gumbel_temperature, lambda v: _is_number(v) and v > 0, "a positive number")
+        _require("jit_compile", self.jit_compile, lambda v: isinstance(v, bool), "True or False")
+        _require("seed", self.seed, lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer or None")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _require(name, value, predicate, expected):
+    if not predicate(value):
+        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+
+
+FIELD_NAMES = tuple(field.name for field in dataclasses.fields(IPConfig))

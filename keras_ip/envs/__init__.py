@@ -1,0 +1,7 @@
+"""Multi-agent environments: the `make_env` registry, the PettingZoo adapter and built-in games."""
+
+from keras_ip.envs.adapter import ParallelEnvAdapter
+from keras_ip.envs.coordination import CoordinationGame
+from keras_ip.envs.registry import make_env, register, registered_names
+
+__all__ = ["CoordinationGame", "ParallelEnvAdapter", "make_env", "register", "registered_names"]

@@ -1,0 +1,166 @@
+"""Stacked numpy arrays in and out of any PettingZoo `ParallelEnv`, in a fixed agent order.
+
+Learners see N agents as rows of arrays (row i is `env.possible_agents[i]`), not as
+dicts. Agents that have left the episode keep their row: zero observation, zero
+reward, `terminated` True, and no action is sent for them.
+
+Only homogeneous agents are supported for now: every agent shares one flat Box
+observation space shape and one Discrete or Box action space.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+import numpy as np
+
+
+class ParallelEnvAdapter:
+    """Wraps a `ParallelEnv` so that reset and step speak float32 [N, ...] arrays.
+
+    Example:
+      >>> from keras_ip.envs import CoordinationGame
+      >>> adapter = ParallelEnvAdapter(CoordinationGame(rows=2, cols=2))
+      >>> adapter.reset(seed=0).shape
+      (4, 1)
+      >>> obs, rewards, terminated, truncated, infos = adapter.step(np.array([1, 1, 1, 1]))
+      >>> rewards.tolist(), truncated.tolist()
+      ([0.0, 0.0, 0.0, 0.0], [True, True, True, True])
+
+    Init args:
+      env: a PettingZoo `ParallelEnv` whose agents share an observation space shape
+        (Box) and an action space (Discrete with start 0, or Box with finite bounds).
+
+    Attributes:
+      agents: list of N agent names, `env.possible_agents` in order.
+      num_agents: N.
+      obs_dim: flattened observation size d.
+      action_space: the shared gymnasium action space.
+      discrete: True for a Discrete action space.
+      num_actions: number of discrete actions (Discrete only).
+      action_dim, action_low, action_high: flattened size and float32 [action_dim]
+        bounds of a Box action space (Box only).
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.agents = list(env.possible_agents)
+        if not self.agents:
+            raise ValueError(f"The environment has no agents. Received: possible_agents={env.possible_agents!r}")
+        self.num_agents = len(self.agents)
+        self.obs_dim = _shared_observation_size(env, self.agents)
+        self.action_space = _shared_action_space(env, self.agents)
+        self.discrete = isinstance(self.action_space, gymnasium.spaces.Discrete)
+        if self.discrete:
+            self.num_actions = int(self.action_space.n)
+        else:
+            self.action_dim = int(np.prod(self.action_space.shape))
+            self.action_low = np.asarray(self.action_space.low, np.float32).reshape(-1)
+            self.action_high = np.asarray(self.action_space.high, np.float32).reshape(-1)
+        self._finished = np.ones(self.num_agents, bool)  # [N], no episode yet
+
+    @property
+    def episode_over(self) -> bool:
+        """True when every agent has terminated or truncated, or the env has no live agents."""
+        return bool(self._finished.all()) or not self.env.agents
+
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        """Starts an episode. Returns observations float32 [N, obs_dim]."""
+        observations, _ = self.env.reset(seed=seed)
+        self._finished = np.zeros(self.num_agents, bool)
+        return self._stack_observations(observations)
+
+    def step(self, actions):
+        """Sends one action per live agent and stacks what comes back.
+
+        Args:
+          actions: int [N] (Discrete) or float [N, action_dim] (Box), in agent order.
+            Rows of agents that have left the episode are ignored.
+
+        Returns:
+          observations: float32 [N, obs_dim] (zeros for agents absent from the reply).
+          rewards: float32 [N] (zero for absent agents).
+          terminated: bool [N] (True for absent agents).
+          truncated: bool [N] (False for absent agents).
+          infos: the env's dict of per-agent infos, unchanged.
+        """
+        if self.episode_over:
+            raise RuntimeError("The episode is over (or was never started); call reset() before step().")
+        actions = self._check_actions(actions)
+        live = set(self.env.agents)
+        action_dict = {agent: self._env_action(actions[i]) for i, agent in enumerate(self.agents) if agent in live}
+        observations, rewards, terminations, truncations, infos = self.env.step(action_dict)
+        rewards = np.array([rewards.get(agent, 0.0) for agent in self.agents], np.float32)  # [N]
+        terminated = np.array([bool(terminations.get(agent, True)) for agent in self.agents])  # [N]
+        truncated = np.array([bool(truncations.get(agent, False)) for agent in self.agents])  # [N]
+        self._finished |= terminated | truncated
+        return self._stack_observations(observations), rewards, terminated, truncated, infos
+
+    def random_actions(self, rng: np.random.Generator) -> np.ndarray:
+        """Uniformly random valid actions: int64 [N] (Discrete) or float32 [N, action_dim] (Box)."""
+        if self.discrete:
+            return rng.integers(0, self.num_actions, size=self.num_agents)
+        return rng.uniform(self.action_low, self.action_high, size=(self.num_agents, self.action_dim)).astype(
+            np.float32)
+
+    def _check_actions(self, actions) -> np.ndarray:
+        actions = np.asarray(actions)
+        if self.discrete:
+            if actions.shape != (self.num_agents,) or not np.issubdtype(actions.dtype, np.integer):
+                raise ValueError(f"Discrete actions must be an integer array of shape ({self.num_agents},). "
+                                 f"Received: shape={actions.shape}, dtype={actions.dtype}")
+            return actions
+        if actions.shape != (self.num_agents, self.action_dim):
+            raise ValueError(f"Box actions must have shape ({self.num_agents}, {self.action_dim}). "
+                             f"Received: shape={actions.shape}")
+        return actions.astype(np.float32)
+
+    def _env_action(self, action):
+        """One agent's row of the actions array, in the form its action space takes."""
+        if self.discrete:
+            return int(action)
+        return action.reshape(self.action_space.shape).astype(self.action_space.dtype)
+
+    def _stack_observations(self, observations: dict) -> np.ndarray:
+        stacked = np.zeros((self.num_agents, self.obs_dim), np.float32)  # [N, obs_dim]
+        for i, agent in enumerate(self.agents):
+            if agent not in observations:
+                continue
+            row = np.asarray(observations[agent], np.float32).reshape(-1)
+            if row.shape != (self.obs_dim,):
+                raise ValueError(f"The observation of {agent} has {row.size} values; its space has {self.obs_dim}.")
+            if not np.all(np.isfinite(row)):
+                raise ValueError(f"The observation of {agent} holds NaN or infinite values. Received: {row}")
+            stacked[i] = row
+        return stacked
+
+
+def _shared_observation_size(env, agents: list) -> int:
+    """The flattened size of the one Box observation space shape all agents share."""
+    shapes = {}
+    for agent in agents:
+        space = env.observation_space(agent)
+        if not isinstance(space, gymnasium.spaces.Box):
+            raise TypeError(f"Observation spaces must be gymnasium Box spaces. Received: {agent} has {space}")
+        shapes[agent] = space.shape
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"Heterogeneous agents are not supported yet: observation space shapes differ across "
+                         f"agents. Received: {shapes}")
+    return int(np.prod(shapes[agents[0]]))
+
+
+def _shared_action_space(env, agents: list) -> gymnasium.spaces.Space:
+    """The one Discrete (start 0) or finite Box action space all agents share."""
+    space = env.action_space(agents[0])
+    for agent in agents[1:]:
+        if env.action_space(agent) != space:
+            raise ValueError(f"Heterogeneous agents are not supported yet: action spaces differ across agents. "
+                             f"Received: {agents[0]} has {space}, {agent} has {env.action_space(agent)}")
+    if isinstance(space, gymnasium.spaces.Discrete):
+        if space.start != 0:
+            raise ValueError(f"Discrete action spaces must start at 0. Received: start={space.start}")
+        return space
+    if isinstance(space, gymnasium.spaces.Box):
+        if not space.is_bounded("both"):
+            raise ValueError(f"Box action spaces must have finite bounds. Received: {space}")
+        return space
+    raise TypeError(f"Action spaces must be gymnasium Discrete or Box spaces. Received: {space}")

@@ -1,0 +1,14 @@
+"""Keras layers over agent GraphTensors: intention propagation, policy heads, critics."""
+
+from keras_ip.layers.base import GraphOps, PropagationBase
+from keras_ip.layers.critics import NeighbourhoodCritic
+from keras_ip.layers.heads import CategoricalHead, TanhGaussianHead
+from keras_ip.layers.independent import IndependentPropagation
+from keras_ip.layers.loopy_bp import LoopyBPPropagation
+from keras_ip.layers.mean_field import MeanFieldPropagation
+
+PROPAGATION_LAYERS = {"mean_field": MeanFieldPropagation, "loopy_bp": LoopyBPPropagation,
+                      "none": IndependentPropagation}
+
+__all__ = ["CategoricalHead", "GraphOps", "IndependentPropagation", "LoopyBPPropagation", "MeanFieldPropagation",
+           "NeighbourhoodCritic", "PROPAGATION_LAYERS", "PropagationBase", "TanhGaussianHead"]

@@ -1,0 +1,132 @@
+"""Graph plumbing shared by the propagation layers, apart from their maths.
+
+`PropagationBase` unpacks a GraphTensor (schema in `keras_ip.graphs.tensor`) into plain
+tensors and hands them, with bound broadcast/pool callables, to one abstract method
+`propagate`. It also owns the parts every variant shares (paper section 4.1, figure 6):
+
+  h_i^0  = MLP(s_i)                                   state embedding      [nodes, units]
+  mu_i^0 = softmax(W_mu h_i^0)                        independent intention [nodes, intention_dim]
+  h_i^m  = relu(W_self^m h_i^{m-1} + W_nb^m sum_{j in N(i)} h_j^{m-1})   state messages
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from keras_ip.graphs.tensor import AGENTS, HIDDEN_STATE, NEIGHBOURS, REVERSE
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    """Returns `value` if it is an int >= minimum, else raises ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
+    return value
+
+
+def fresh_initializer(initializer):
+    """A new instance of the same initializer (same config)."""
+    return tf.keras.initializers.get(tf.keras.initializers.serialize(initializer))
+
+
+class GraphOps:
+    """Plain-tensor views of one edge set, bound to a GraphTensor.
+
+    Attributes:
+      num_nodes: scalar int32 tensor, total agents over all components.
+      reverse: int32 [edges], index of each edge's reverse edge.
+    """
+
+    def __init__(self, graph: tfgnn.GraphTensor):
+        self._graph = graph
+        edge_set = graph.edge_sets[NEIGHBOURS]
+        self.senders = edge_set.adjacency.source        # [edges]
+        self.receivers = edge_set.adjacency.target      # [edges]
+        self.reverse = edge_set.features.get(REVERSE)   # [edges] or None
+        self.num_nodes = graph.node_sets[AGENTS].total_size
+
+    def from_senders(self, node_values: tf.Tensor) -> tf.Tensor:
+        """[nodes, d] -> [edges, d]: each edge carries its sender's value."""
+        return tfgnn.broadcast_node_to_edges(self._graph, NEIGHBOURS, tfgnn.SOURCE, feature_value=node_values)
+
+    def sum_at_receivers(self, edge_values: tf.Tensor) -> tf.Tensor:
+        """[edges, d] -> [nodes, d]: each node sums the values of its incoming edges."""
+        return tfgnn.pool_edges_to_node(self._graph, NEIGHBOURS, tfgnn.TARGET, "sum", feature_value=edge_values)
+
+    def sum_of_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
+        """[nodes, d] -> [nodes, d]: sum over j in N(i) of node_values[j]."""
+        return self.sum_at_receivers(self.from_senders(node_values))
+
+
+class PropagationBase(tf.keras.layers.Layer):
+    """Base of the intention-propagation layers: encoder, mu^0 and state messages.
+
+    Subclasses implement `propagate(h, mu0, ops)` and return the final per-agent
+    embedding [nodes, units].
+
+    Init args:
+      units: width d of every embedding (paper: 128).
+      hops: number of propagation iterations M (paper: 2).
+      intention_dim: size of the independent intention mu^0 (for discrete actions the
+        number of actions, so mu^0 is the independent policy's action probabilities).
+      encoder_layers: depth of the state encoder MLP.
+      kernel_initializer, bias_initializer: for every Dense sublayer.
+
+    Call args:
+      graph: `tfgnn.GraphTensor` with node feature "hidden_state" [nodes, obs_dim].
+
+    Call returns:
+      float32 [nodes, units], the embedding the policy head reads.
+    """
+
+    def __init__(self, units: int = 128, hops: int = 2, intention_dim: int = 2, encoder_layers: int = 1,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_positive_int("units", units)
+        self.hops = check_positive_int("hops", hops)
+        self.intention_dim = check_positive_int("intention_dim", intention_dim)
+        self.encoder_layers = check_positive_int("encoder_layers", encoder_layers)
+        self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
+        self.bias_initializer = tf.keras.initializers.get(bias_initializer)
+        self.encoder = [self._dense(self.units, "relu", f"encoder_{k}") for k in range(self.encoder_layers)]
+        self.intention = self._dense(self.intention_dim, "softmax", "intention_0")
+        message_hops = range(1, self.hops) if self.passes_state_messages else ()
+        self.state_self = [self._dense(self.units, None, f"state_self_{m}") for m in message_hops]
+        self.state_neighbours = [self._dense(self.units, None, f"state_neighbours_{m}", use_bias=False)
+                                 for m in message_hops]
+
+    passes_state_messages = True  # False for variants without communication
+
+    def _dense(self, units, activation, name, use_bias=True):
+        # A fresh initializer per sublayer: one shared unseeded instance gives every
+        # same-shaped kernel identical values.
+        return tf.keras.layers.Dense(units, activation=activation, use_bias=use_bias, name=name,
+                                     kernel_initializer=fresh_initializer(self.kernel_initializer),
+                                     bias_initializer=fresh_initializer(self.bias_initializer))
+
+    def encode(self, observations: tf.Tensor) -> tf.Tensor:
+        """[nodes, obs_dim] -> h^0 [nodes, units]."""
+        h = observations
+        for layer in self.encoder:
+            h = layer(h)
+        return h
+
+    def state_messages(self, h: tf.Tensor, hop: int, ops: GraphOps) -> tf.Tensor:
+        """h^{hop-1} -> h^{hop}, for hop in 1 .. hops - 1. [nodes, units] -> [nodes, units]."""
+        return tf.nn.relu(self.state_self[hop - 1](h) + self.state_neighbours[hop - 1](ops.sum_of_neighbours(h)))
+
+    def call(self, graph: tfgnn.GraphTensor) -> tf.Tensor:
+        observations = graph.node_sets[AGENTS][HIDDEN_STATE]  # [nodes, obs_dim]
+        h0 = self.encode(observations)                        # [nodes, units]
+        mu0 = self.intention(h0)                              # [nodes, intention_dim]
+        return self.propagate(h0, mu0, GraphOps(graph))
+
+    def propagate(self, h0: tf.Tensor, mu0: tf.Tensor, ops: GraphOps) -> tf.Tensor:
+        """Runs the variant's M hops. Returns [nodes, units]."""
+        raise NotImplementedError
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, hops=self.hops, intention_dim=self.intention_dim,
+                    encoder_layers=self.encoder_layers,
+                    kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
+                    bias_initializer=tf.keras.initializers.serialize(self.bias_initializer))

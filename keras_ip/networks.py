@@ -1,0 +1,124 @@
+"""Builds the actor, twin critics, value network and target value network (paper section 4.2).
+
+Networks only: no optimisers, no training logic (that is `keras_ip.sac.learner`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from keras_ip.graphs.tensor import graph_tensor
+from keras_ip.graphs.topology import Graph
+from keras_ip.layers import PROPAGATION_LAYERS, CategoricalHead, NeighbourhoodCritic, TanhGaussianHead
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionSpec:
+    """What every agent's action looks like.
+
+    Attributes:
+      num_actions: A for discrete actions, else None.
+      action_dim: k for continuous actions, else None.
+      low, high: float32 [k] bounds of continuous actions, else None.
+    """
+
+    num_actions: int | None = None
+    action_dim: int | None = None
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    def __post_init__(self):
+        if (self.num_actions is None) == (self.action_dim is None):
+            raise ValueError("ActionSpec needs exactly one of num_actions (discrete) or action_dim (continuous). "
+                             f"Received: num_actions={self.num_actions}, action_dim={self.action_dim}")
+
+    @property
+    def discrete(self) -> bool:
+        return self.num_actions is not None
+
+    @property
+    def critic_features(self) -> int:
+        """Width of the action input of a critic: one-hot size or action_dim."""
+        return self.num_actions if self.discrete else self.action_dim
+
+    def to_unit_box(self, actions):
+        """Continuous env actions [..., k] in [low, high] -> [-1, 1]."""
+        centre, half = (self.high + self.low) / 2.0, (self.high - self.low) / 2.0
+        return (tf.cast(actions, tf.float32) - centre) / half
+
+    def from_unit_box(self, actions):
+        """[-1, 1] -> env actions in [low, high]."""
+        centre, half = (self.high + self.low) / 2.0, (self.high - self.low) / 2.0
+        return actions * half + centre
+
+
+@tf.keras.utils.register_keras_serializable(package="keras_ip")
+class Actor(tf.keras.Model):
+    """The intention propagation network Lambda_theta(a | s): propagation layer + policy head.
+
+    Call args:
+      graph: `tfgnn.GraphTensor` of joint states.
+    Call returns:
+      discrete: logits [nodes, A]; continuous: (mean, log_std), each [nodes, k] (pre-tanh).
+    """
+
+    def __init__(self, propagation: str, action_spec: ActionSpec, units: int, hops: int, encoder_layers: int = 1,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if propagation not in PROPAGATION_LAYERS:
+            raise ValueError(f"propagation must be one of {sorted(PROPAGATION_LAYERS)}. "
+                             f"Received: propagation={propagation!r}")
+        self.propagation_name = propagation
+        self.action_spec = action_spec
+        intention_dim = action_spec.num_actions if action_spec.discrete else 2 * action_spec.action_dim
+        self.propagation = PROPAGATION_LAYERS[propagation](units=units, hops=hops, intention_dim=intention_dim,
+                                                           encoder_layers=encoder_layers, name=propagation)
+        self.head = (CategoricalHead(action_spec.num_actions, name="head") if action_spec.discrete
+                     else TanhGaussianHead(action_spec.action_dim, name="head"))
+
+    def call(self, graph: tfgnn.GraphTensor):
+        return self.head(self.propagation(graph))
+
+
+class Networks(NamedTuple):
+    """Everything the learner trains. critic1/critic2 are the twin Q_i; target_value is V-bar."""
+
+    actor: Actor
+    critic1: NeighbourhoodCritic
+    critic2: NeighbourhoodCritic
+    value: NeighbourhoodCritic
+    target_value: NeighbourhoodCritic
+
+
+def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "mean_field", units: int = 128,
+                   hops: int = 2, critic_hops: int = 1, encoder_layers: int = 1) -> Networks:
+    """Creates and builds (variables created) all networks; the target starts equal to V.
+
+    Args:
+      obs_dim: per-agent observation size d.
+      action_spec: the agents' `ActionSpec`.
+      propagation: "mean_field", "loopy_bp" or "none".
+      units, hops, encoder_layers: policy network width, propagation hops M, encoder depth.
+      critic_hops: message-passing rounds of Q_i and V_i (>= 1).
+    """
+    networks = Networks(
+        actor=Actor(propagation, action_spec, units, hops, encoder_layers, name="actor"),
+        critic1=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="critic1"),
+        critic2=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="critic2"),
+        value=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="value"),
+        target_value=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="target_value"))
+    dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])))
+    dummy_actions = tf.zeros([2, action_spec.critic_features])
+    networks.actor(dummy)
+    networks.critic1(dummy, dummy_actions)
+    networks.critic2(dummy, dummy_actions)
+    networks.value(dummy)
+    networks.target_value(dummy)
+    for target, source in zip(networks.target_value.variables, networks.value.variables):
+        target.assign(source)
+    return networks

@@ -1,0 +1,140 @@
+"""Soft actor-critic for intention propagation (paper section 4.2, algorithm 1, appendix I).
+
+One compiled `train_step(batch) -> dict of scalar tensors`; optimisers and the Polyak
+target update live here, counters and logging outside.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
+from keras_ip.graphs.topology import Graph
+from keras_ip.networks import ActionSpec, Networks
+from keras_ip.sac import losses
+from keras_ip.sac.policy import critic_action_features, sample_for_training
+
+
+def default_target_entropy(spec: ActionSpec) -> float:
+    """Per-agent entropy target for alpha="auto": 0.98 log A (discrete) or -k (continuous)."""
+    return 0.98 * math.log(spec.num_actions) if spec.discrete else -float(spec.action_dim)
+
+
+class SACLearner:
+    """Owns the optimisers, the entropy weight and the compiled update of all networks.
+
+    Init args:
+      networks: from `keras_ip.networks.build_networks`.
+      action_spec: the agents' `ActionSpec`.
+      graph: the static agent graph (per-sample graphs come inside the batch instead).
+      learning_rate: Adam learning rate of every network (paper: 0.01).
+      gamma: discount (paper: 0.95).
+      tau: Polyak coefficient of the target value network (paper: 0.01).
+      alpha: entropy weight (paper: 0.2), or "auto" to tune it towards `target_entropy`.
+      target_entropy: per-agent entropy target for alpha="auto"; None = default above.
+      gumbel_temperature: relaxation temperature of the discrete straight-through sample.
+      jit_compile: compile the update with XLA.
+      seed: int or None, seeds the sampling noise of the update.
+
+    `train_step(batch)` takes a `keras_ip.replay.Batch` (numpy or tensors) and returns a dict
+    of scalars: critic_loss, value_loss, policy_loss, alpha_loss, alpha, entropy, q.
+    """
+
+    def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph, *, learning_rate: float = 0.01,
+                 gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
+                 gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None):
+        self.networks = networks
+        self.action_spec = action_spec
+        self.batcher = GraphBatcher(graph)
+        self.gamma = float(gamma)
+        self.tau = float(tau)
+        self.gumbel_temperature = float(gumbel_temperature)
+        self.auto_alpha = alpha == "auto"
+        if not self.auto_alpha and (isinstance(alpha, str) or not alpha > 0):
+            raise ValueError(f'alpha must be a positive number or "auto". Received: alpha={alpha!r}')
+        self.target_entropy = float(default_target_entropy(action_spec) if target_entropy is None else target_entropy)
+        self.log_alpha = tf.Variable(0.0 if self.auto_alpha else math.log(alpha), trainable=self.auto_alpha,
+                                     dtype=tf.float32, name="log_alpha")
+        make_adam = lambda: tf.keras.optimizers.Adam(learning_rate)  # noqa: E731
+        self.actor_optimizer, self.critic_optimizer, self.value_optimizer, self.alpha_optimizer = (
+            make_adam(), make_adam(), make_adam(), make_adam())
+        self.generator = (tf.random.Generator.from_seed(seed) if seed is not None
+                          else tf.random.Generator.from_non_deterministic_state())
+        self.critic_variables = networks.critic1.trainable_variables + networks.critic2.trainable_variables
+        for optimizer, variables in ((self.actor_optimizer, networks.actor.trainable_variables),
+                                     (self.critic_optimizer, self.critic_variables),
+                                     (self.value_optimizer, networks.value.trainable_variables),
+                                     (self.alpha_optimizer, [self.log_alpha])):
+            optimizer.build(variables)  # slots exist before the first (compiled) step and in checkpoints
+        self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
+
+    def set_hyperparameters(self, learning_rate=None, gamma=None, tau=None, alpha=None):
+        """Changes hyperparameters of a live learner without rebuilding anything.
+
+        gamma and tau are traced as constants, so changing them retraces the step once.
+        """
+        if learning_rate is not None:
+            for optimizer in (self.actor_optimizer, self.critic_optimizer, self.value_optimizer, self.alpha_optimizer):
+                optimizer.learning_rate.assign(learning_rate)
+        if alpha is not None and not self.auto_alpha:
+            self.log_alpha.assign(math.log(alpha))
+        if gamma is not None or tau is not None:
+            self.gamma = float(self.gamma if gamma is None else gamma)
+            self.tau = float(self.tau if tau is None else tau)
+            self.train_step = tf.function(self._train_step, jit_compile=self.train_step._jit_compile)
+
+    def graph_tensor(self, observations, senders=None, receivers=None):
+        """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
+        if senders is None:
+            return self.batcher(observations)
+        return batch_graph_tensor(observations, senders, receivers)
+
+    def _train_step(self, batch):
+        nets = self.networks
+        observations = tf.convert_to_tensor(batch.observations, tf.float32)
+        graph = self.graph_tensor(observations, batch.senders, batch.receivers)
+        next_graph = self.graph_tensor(batch.next_observations, batch.next_senders, batch.next_receivers)
+        rewards = tf.reshape(tf.cast(batch.rewards, tf.float32), [-1])     # [B * N]
+        dones = tf.reshape(tf.cast(batch.dones, tf.float32), [-1])         # [B * N]
+        flat_actions = tf.reshape(batch.actions, tf.concat([[-1], tf.shape(batch.actions)[2:]], axis=0))
+        replayed_actions = critic_action_features(flat_actions, self.action_spec)  # [B * N, A or k]
+        alpha = tf.exp(self.log_alpha)
+        q_target = losses.td_target(rewards, dones, nets.target_value(next_graph), self.gamma)
+
+        with tf.GradientTape(persistent=True) as tape:
+            q1 = nets.critic1(graph, replayed_actions)
+            q2 = nets.critic2(graph, replayed_actions)
+            critic_loss = losses.critic_loss(q1, q2, q_target)
+            policy_actions, log_pi = sample_for_training(nets.actor(graph), self.action_spec, self.generator,
+                                                         self.gumbel_temperature)
+            q_pi = tf.minimum(nets.critic1(graph, policy_actions), nets.critic2(graph, policy_actions))
+            value_loss = losses.value_loss(nets.value(graph), q_pi, log_pi, alpha)
+            policy_loss = losses.policy_loss(log_pi, q_pi, alpha)
+            alpha_loss = losses.alpha_loss(self.log_alpha, log_pi, self.target_entropy)
+
+        self._apply(tape, critic_loss, self.critic_variables, self.critic_optimizer)
+        self._apply(tape, value_loss, nets.value.trainable_variables, self.value_optimizer)
+        self._apply(tape, policy_loss, nets.actor.trainable_variables, self.actor_optimizer)
+        if self.auto_alpha:
+            self._apply(tape, alpha_loss, [self.log_alpha], self.alpha_optimizer)
+        del tape
+        for target, source in zip(nets.target_value.variables, nets.value.variables):
+            target.assign(self.tau * source + (1.0 - self.tau) * target)
+        return {"critic_loss": critic_loss, "value_loss": value_loss, "policy_loss": policy_loss,
+                "alpha_loss": alpha_loss, "alpha": alpha, "entropy": -tf.reduce_mean(log_pi),
+                "q": tf.reduce_mean(q1)}
+
+    @staticmethod
+    def _apply(tape, loss, variables, optimizer):
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+
+    def checkpoint_objects(self) -> dict:
+        """Everything a `tf.train.Checkpoint` must hold to resume training exactly."""
+        nets = self.networks
+        return dict(actor=nets.actor, critic1=nets.critic1, critic2=nets.critic2, value=nets.value,
+                    target_value=nets.target_value, actor_optimizer=self.actor_optimizer,
+                    critic_optimizer=self.critic_optimizer, value_optimizer=self.value_optimizer,
+                    alpha_optimizer=self.alpha_optimizer, log_alpha=self.log_alpha, generator=self.generator)
+

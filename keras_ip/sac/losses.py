@@ -1,0 +1,64 @@
+"""The section 4.2 / appendix I losses of intention propagation, as pure functions.
+
+Shapes: every per-agent tensor is flat over the batch, [batch * num_agents]; a mean over
+that axis is the paper's expectation over replay states and sum over agents divided by
+the constant N (Adam's updates are invariant to that constant factor).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def td_target(rewards, dones, next_value, gamma):
+    """Q-hat_i = r_i + gamma * (1 - done_i) * V-bar_i(s').  All [batch * agents]; no gradient."""
+    return tf.stop_gradient(rewards + gamma * (1.0 - dones) * next_value)
+
+
+def critic_loss(q1, q2, q_target):
+    """J(kappa) = E[1/2 (Q_kappa_i(s, a_i, a_Ni) - Q-hat_i)^2], summed over the twin critics.
+
+    Args:
+      q1, q2: [batch * agents] twin critics at the replayed actions.
+      q_target: [batch * agents] from `td_target`.
+    Returns:
+      scalar.
+    """
+    return 0.5 * tf.reduce_mean(tf.square(q1 - q_target)) + 0.5 * tf.reduce_mean(tf.square(q2 - q_target))
+
+
+def value_loss(v, q_pi, log_pi, alpha):
+    """J(eta) = E[1/2 (V_eta_i(s) - (min_k Q_k,i(s, a_i, a_Ni) - alpha log q_i(a_i|s)))^2].
+
+    Args:
+      v: [batch * agents] V_i(s).
+      q_pi: [batch * agents] min of the twin critics at actions freshly sampled from q.
+      log_pi: [batch * agents] log q_i (or its exact expectation for discrete actions).
+      alpha: scalar entropy weight.
+    Returns:
+      scalar; the target carries no gradient.
+    """
+    target = tf.stop_gradient(q_pi - alpha * log_pi)
+    return 0.5 * tf.reduce_mean(tf.square(v - target))
+
+
+def policy_loss(log_pi, q_pi, alpha):
+    """J(theta) = E_{s~D, a~prod_i q_i}[sum_i alpha log q_i(a_i|s) - sum_i Q_i(s, a_i, a_Ni)] / N.
+
+    Args:
+      log_pi: [batch * agents], differentiable in the policy parameters.
+      q_pi: [batch * agents] min twin critic at the sampled joint action, differentiable
+        in the actions (so agent i also receives the gradient of its neighbours' Q_j).
+      alpha: scalar entropy weight.
+    Returns:
+      scalar.
+    """
+    return tf.reduce_mean(tf.stop_gradient(alpha) * log_pi - q_pi)
+
+
+def alpha_loss(log_alpha, log_pi, target_entropy):
+    """Automatic entropy tuning: J(alpha) = -E[log_alpha * (log q_i + target_entropy)].
+
+    Minimising it raises alpha while the policy's entropy is below target_entropy.
+    """
+    return -tf.reduce_mean(log_alpha * tf.stop_gradient(log_pi + target_entropy))
