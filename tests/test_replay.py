@@ -18,8 +18,9 @@ def observation(i):
 
 
 def graph(i):
-    """(senders, receivers) int [2] over N = 3 agents, distinct for ids mod 3."""
-    return np.array([i % 3, (i + 1) % 3]), np.array([(i + 1) % 3, (i + 2) % 3])
+    """(senders, receivers) int [2]: one link over N = 3 agents in both directions, distinct for ids mod 3."""
+    a, b = i % 3, (i + 1) % 3
+    return np.array([a, b]), np.array([b, a])
 
 
 class Recorder:
@@ -264,6 +265,7 @@ def test_add_rejects_bad_arguments_naming_them_and_leaves_the_buffer_unchanged(o
     ((np.array([0, 1, 0]), np.array([1, 0, 1])), r"edges\[0\] must have shape \(2,\)"),
 ])
 def test_add_rejects_missing_or_out_of_range_edges(edges, match):
+    """(A one-way edge is rejected too: see test_reverse_edge_index_tf_under_xla_... in tests/graphs.)"""
     buffer = ReplayBuffer(4, N, D, num_edges=2)
     with pytest.raises(ValueError, match=match):
         buffer.add(**good_add(edges=edges, next_edges=graph(0)))

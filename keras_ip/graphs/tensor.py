@@ -106,10 +106,12 @@ class GraphBatcher:
             g = self.graph
             node_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_nodes)[:, None]
             edge_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_edges)[:, None]
-            self._cache[batch_size] = tuple(
-                np.ascontiguousarray((base[None, :] + offsets).ravel().astype(np.int32))
-                for base, offsets in ((g.senders, node_offsets), (g.receivers, node_offsets),
-                                      (g.reverse, edge_offsets)))
+            indices = tuple(np.ascontiguousarray((base[None, :] + offsets).ravel().astype(np.int32))
+                            for base, offsets in ((g.senders, node_offsets), (g.receivers, node_offsets),
+                                                  (g.reverse, edge_offsets)))
+            for array in indices:
+                array.setflags(write=False)
+            self._cache[batch_size] = indices
         return self._cache[batch_size]
 
     def __call__(self, observations, **extra_node_features) -> tfgnn.GraphTensor:
@@ -142,8 +144,15 @@ def batch_graph_tensor(observations, senders, receivers, **extra_node_features) 
     shape = tf.shape(observations)
     batch_size, num_nodes = shape[0], shape[1]
     senders, receivers = (tf.cast(tf.convert_to_tensor(a), tf.int32) for a in (senders, receivers))
-    if senders.shape.rank != 2:
-        raise ValueError(f"senders must have shape [batch, num_edges]. Received shape {senders.shape}.")
+    for name, edges in (("senders", senders), ("receivers", receivers)):
+        if edges.shape.rank != 2:
+            raise ValueError(f"{name} must have shape [batch, num_edges]. Received shape {edges.shape}.")
+        if edges.shape[0] is not None and observations.shape[0] is not None and edges.shape[0] != observations.shape[0]:
+            raise ValueError(f"{name} has {edges.shape[0]} rows but observations has {observations.shape[0]}; "
+                             "each joint state needs its own edge list.")
+    if senders.shape[1] is not None and receivers.shape[1] is not None and senders.shape[1] != receivers.shape[1]:
+        raise ValueError(f"senders and receivers must have the same number of edges. Received {senders.shape[1]} "
+                         f"and {receivers.shape[1]}.")
     num_edges = tf.shape(senders)[1]
     node_offsets = tf.range(batch_size)[:, None] * num_nodes  # [B, 1]
     flat_senders = tf.reshape(senders + node_offsets, [-1])  # [B * E]
@@ -161,7 +170,9 @@ def reverse_edge_index_tf(senders, receivers, num_nodes):
       num_nodes: int32 scalar N.
 
     Returns:
-      int32 [E]; fails a `tf.debugging` assertion when an edge has no reverse edge.
+      int32 [E]; fails a `tf.debugging` assertion when an edge has no reverse edge. XLA
+      drops such assertions, so compiled callers must validate symmetry upstream (the
+      replay buffer does, on the host, for every stored graph).
     """
     senders64, receivers64 = tf.cast(senders, tf.int64), tf.cast(receivers, tf.int64)
     n = tf.cast(num_nodes, tf.int64)

@@ -33,8 +33,8 @@ class Graph:
 
     def __post_init__(self):
         _check_edge_arrays(self.num_nodes, self.senders, self.receivers)
-        object.__setattr__(self, "senders", np.asarray(self.senders, np.int32))
-        object.__setattr__(self, "receivers", np.asarray(self.receivers, np.int32))
+        object.__setattr__(self, "senders", np.array(self.senders, np.int32))  # own copies, frozen below
+        object.__setattr__(self, "receivers", np.array(self.receivers, np.int32))
         self.senders.setflags(write=False)
         self.receivers.setflags(write=False)
 
@@ -47,7 +47,9 @@ class Graph:
     def reverse(self) -> np.ndarray:
         """int32 [E]: `reverse[e]` is the index of the edge receiver[e] -> sender[e]."""
         if "_reverse" not in self.__dict__:
-            object.__setattr__(self, "_reverse", reverse_edge_index(self.senders, self.receivers, self.num_nodes))
+            reverse = reverse_edge_index(self.senders, self.receivers, self.num_nodes)
+            reverse.setflags(write=False)
+            object.__setattr__(self, "_reverse", reverse)
         return self.__dict__["_reverse"]
 
     def degrees(self) -> np.ndarray:

@@ -1,0 +1,179 @@
+"""Propagation layers: one hop against numbers worked by hand, two hops against an
+independent dense numpy reference, configs that round-trip."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_ip
+from keras_ip.graphs import GraphBatcher, from_edges, graph_tensor, random
+from keras_ip.layers import IndependentPropagation, LoopyBPPropagation, MeanFieldPropagation
+
+PATH = from_edges(3, [(0, 1), (1, 2)])   # 0 - 1 - 2
+STATES = np.array([[1.0], [2.0], [3.0]], np.float32)
+SIGMOID = {1: 0.7310586, 2: 0.8807971, 3: 0.9525741}
+IDENTITY = np.eye(2, dtype=np.float32)
+BIAS = np.array([-2.5, 0.0], np.float32)
+
+
+def _hand_weights(layer):
+    """h0_i = relu([s_i, -s_i]) = [s_i, 0]; mu0_i = softmax([s_i, 0]) = [sigmoid(s_i), 1 - sigmoid(s_i)]."""
+    layer(graph_tensor(STATES, PATH))  # build
+    layer.encoder[0].set_weights([np.array([[1.0, -1.0]], np.float32), np.zeros(2, np.float32)])
+    layer.intention.set_weights([np.array([[1.0, 0.0], [0.0, 0.0]], np.float32), np.zeros(2, np.float32)])
+
+
+def test_mean_field_one_hop_matches_hand_computation():
+    layer = MeanFieldPropagation(units=2, hops=1, intention_dim=2)
+    _hand_weights(layer)
+    layer.w_state[0].set_weights([IDENTITY, BIAS])
+    layer.w_intention[0].set_weights([IDENTITY])
+    # mu1_i = relu([s_i - 2.5 + sum_j sigmoid(s_j), sum_j (1 - sigmoid(s_j))]) over neighbours j:
+    # node 0 (N={1}): [1 - 2.5 + 0.8807971, 0.1192029] -> relu -> [0, 0.1192029]
+    # node 1 (N={0,2}): [2 - 2.5 + 0.7310586 + 0.9525741, 0.2689414 + 0.0474259] = [1.1836327, 0.3163673]
+    # node 2 (N={1}): [3 - 2.5 + 0.8807971, 0.1192029] = [1.3807971, 0.1192029]
+    expected = [[0.0, 0.1192029], [1.1836327, 0.3163673], [1.3807971, 0.1192029]]
+    np.testing.assert_allclose(layer(graph_tensor(STATES, PATH)).numpy(), expected, atol=1e-6)
+
+
+def test_loopy_bp_one_hop_matches_hand_computation():
+    layer = LoopyBPPropagation(units=2, hops=1, intention_dim=2)
+    _hand_weights(layer)
+    layer.w_message_state[0].set_weights([IDENTITY, BIAS])
+    layer.w_message_in[0].set_weights([IDENTITY])
+    layer.w_marginal_state.set_weights([IDENTITY, np.array([-1.0, 0.0], np.float32)])
+    layer.w_marginal_in.set_weights([IDENTITY])
+    # nu0_ij = mu0_i. nu1_ij = relu([s_i - 2.5, 0] + sum_{k in N(i) minus j} mu0_k):
+    #   1->0: [2 - 2.5 + 0.9525741, 0.0474259] = [0.4525741, 0.0474259]   (k = 2)
+    #   0->1: [1 - 2.5, 0] -> [0, 0]                                       (no k)
+    #   2->1: [3 - 2.5, 0] = [0.5, 0]                                      (no k)
+    #   1->2: [2 - 2.5 + 0.7310586, 0.2689414] = [0.2310586, 0.2689414]   (k = 0)
+    # mu_i = relu([s_i - 1, 0] + sum_k nu1_ki):
+    #   node 0: [0, 0] + nu(1->0) = [0.4525741, 0.0474259]
+    #   node 1: [1, 0] + nu(0->1) + nu(2->1) = [1.5, 0]
+    #   node 2: [2, 0] + nu(1->2) = [2.2310586, 0.2689414]
+    expected = [[0.4525741, 0.0474259], [1.5, 0.0], [2.2310586, 0.2689414]]
+    np.testing.assert_allclose(layer(graph_tensor(STATES, PATH)).numpy(), expected, atol=1e-6)
+
+
+def _dense(layer, x):
+    weights = layer.get_weights()
+    out = x @ weights[0] + (weights[1] if len(weights) > 1 else 0.0)
+    return out
+
+
+def _relu(x):
+    return np.maximum(x, 0.0)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _reference_prefix(layer, states, adjacency):
+    """h^0 .. h^{M-1} and mu^0 with a dense adjacency (adjacency[j, i] = edge j -> i)."""
+    h = _relu(_dense(layer.encoder[0], states))
+    hs = [h]
+    for m in range(layer.hops - 1):
+        h = _relu(_dense(layer.state_self[m], h) + _dense(layer.state_neighbours[m], adjacency.T @ h))
+        hs.append(h)
+    return hs, _softmax(_dense(layer.intention, hs[0]))
+
+
+def reference_mean_field(layer, states, adjacency):
+    hs, mu = _reference_prefix(layer, states, adjacency)
+    for m in range(layer.hops):
+        mu = _relu(_dense(layer.w_state[m], hs[m]) + _dense(layer.w_intention[m], adjacency.T @ mu))
+    return mu
+
+
+def reference_loopy_bp(layer, states, adjacency):
+    """Messages as a Python dict over ordered pairs (i, j): an independent formulation."""
+    hs, mu0 = _reference_prefix(layer, states, adjacency)
+    n = len(states)
+    pairs = [(i, j) for i in range(n) for j in range(n) if adjacency[i, j]]
+    nu = {(i, j): mu0[i] for i, j in pairs}
+    for m in range(layer.hops):
+        new = {}
+        for i, j in pairs:
+            excluded = sum((nu[(k, i)] for k in range(n) if adjacency[k, i] and k != j), np.zeros_like(nu[(i, j)]))
+            new[(i, j)] = _relu(_dense(layer.w_message_state[m], hs[m][i][None])[0]
+                                + _dense(layer.w_message_in[m], excluded[None])[0])
+        nu = new
+    incoming = np.stack([sum((nu[(k, i)] for k in range(n) if adjacency[k, i]), np.zeros(layer.units)) for i in range(n)])
+    return _relu(_dense(layer.w_marginal_state, hs[-1]) + _dense(layer.w_marginal_in, incoming))
+
+
+@pytest.mark.parametrize("cls, reference", [(MeanFieldPropagation, reference_mean_field),
+                                            (LoopyBPPropagation, reference_loopy_bp)])
+def test_two_hops_match_dense_reference_on_random_graph(cls, reference):
+    graph = random(7, 2, seed=3)
+    states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+    layer = cls(units=5, hops=2, intention_dim=3)
+    actual = layer(graph_tensor(states, graph)).numpy()
+    np.testing.assert_allclose(actual, reference(layer, states, graph.adjacency()), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, IndependentPropagation])
+def test_batched_components_do_not_leak_into_each_other(cls):
+    graph = random(6, 2, seed=1)
+    states = np.random.default_rng(1).normal(size=(3, 6, 4)).astype(np.float32)
+    layer = cls(units=8, hops=2, intention_dim=3)
+    batched = layer(GraphBatcher(graph)(states)).numpy().reshape(3, 6, 8)
+    for b in range(3):
+        np.testing.assert_allclose(batched[b], layer(graph_tensor(states[b], graph)).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_propagation_uses_neighbours_and_independent_does_not():
+    states = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
+    ring, pairs = from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]), from_edges(4, [(0, 1), (2, 3)])
+    for cls in (MeanFieldPropagation, LoopyBPPropagation):
+        layer = cls(units=8, hops=2, intention_dim=3)
+        assert not np.allclose(layer(graph_tensor(states, ring)), layer(graph_tensor(states, pairs)))
+    independent = IndependentPropagation(units=8, hops=2, intention_dim=3)
+    np.testing.assert_allclose(independent(graph_tensor(states, ring)), independent(graph_tensor(states, pairs)))
+
+
+@pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, IndependentPropagation])
+def test_config_round_trip_gives_same_architecture_and_outputs(cls):
+    layer = cls(units=6, hops=3, intention_dim=4, encoder_layers=2, name="prop")
+    graph = graph_tensor(STATES, PATH)
+    out = layer(graph)
+    config = tf.keras.layers.serialize(layer)
+    assert config["config"]["hops"] == 3 and config["config"]["units"] == 6
+    clone = tf.keras.layers.deserialize(config)
+    assert type(clone) is cls and clone.get_config() == layer.get_config()
+    clone(graph)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_allclose(clone(graph), out)
+
+
+def test_layers_are_registered_under_keras_ip_package():
+    assert tf.keras.utils.get_registered_name(MeanFieldPropagation) == "keras_ip>MeanFieldPropagation"
+    assert tf.keras.utils.get_registered_name(LoopyBPPropagation) == "keras_ip>LoopyBPPropagation"
+
+
+@pytest.mark.parametrize("kwargs, message", [({"units": 0}, "units"), ({"hops": 0}, "hops"),
+                                             ({"intention_dim": 1.5}, "intention_dim")])
+def test_invalid_arguments_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=f"{message}.*Received"):
+        MeanFieldPropagation(**kwargs)
+
+
+def test_loopy_bp_needs_reverse_index():
+    import tensorflow_gnn as tfgnn
+    graph = graph_tensor(STATES, PATH)
+    edges = graph.edge_sets[keras_ip.graphs.NEIGHBOURS]
+    stripped = graph.replace_features(edge_sets={keras_ip.graphs.NEIGHBOURS: {}})
+    assert keras_ip.graphs.REVERSE in edges.features and isinstance(stripped, tfgnn.GraphTensor)
+    with pytest.raises(ValueError, match="reverse"):
+        LoopyBPPropagation(units=2, hops=1, intention_dim=2)(stripped)
+
+
+def test_sublayers_start_with_different_weights():
+    layer = MeanFieldPropagation(units=8, hops=3, intention_dim=3)
+    layer(graph_tensor(STATES, PATH))
+    square = [w.numpy() for w in layer.trainable_weights if w.shape == (8, 8)]
+    assert len(square) >= 4
+    assert all(not np.allclose(a, b) for i, a in enumerate(square) for b in square[i + 1:])
