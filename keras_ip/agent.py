@@ -225,7 +225,8 @@ class IPAgent:
         Learner settings (learning_rate, gamma, tau, alpha with a fixed alpha) apply to
         the live networks. Architecture settings (graph, propagation, hops, units,
         critic_hops, encoder_layers) and jit_compile rebuild the networks with fresh
-        weights. Anything else (batch_size, train_freq, ...) applies from the next step.
+        weights. Anything else (batch_size, train_freq, ...) applies from the next step;
+        a new seed is used from the next rebuild on.
         """
         unknown = sorted(set(params) - set(FIELD_NAMES))
         if unknown:
@@ -297,14 +298,16 @@ class IPAgent:
             raise ValueError("This agent was trained on an environment object, not a registered name; "
                              "pass env= to IPAgent.load.")
         config = state["config"]
-        if config["graph"] is None:
-            with np.load(path / GRAPH_FILE) as saved:
-                config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
+        graph_spec = config["graph"]
+        with np.load(path / GRAPH_FILE) as saved:  # the graph trained on, even for graph="random"
+            config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
         if env is None:
             agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **config)
         else:
             agent = cls(env, **config)
             agent.env_name, agent.env_kwargs = state["env_name"], state["env_kwargs"]
+        if graph_spec is not None:
+            agent.config.graph = graph_spec  # report the name it was built from; the graph stays the saved one
         checkpoint = tf.train.Checkpoint(act_generator=agent._act_generator, **agent.learner.checkpoint_objects())
         checkpoint.read(str(path / CHECKPOINT_DIR / "agent")).assert_existing_objects_matched()
         agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]

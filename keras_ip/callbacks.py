@@ -65,9 +65,15 @@ class ProgressBar(Callback):
 
     def on_step(self):
         done = self.agent.num_timesteps - self._start_step
-        if done % self._every == 0 or done == self._total:
+        self._printed = done % self._every == 0 or done == self._total
+        if self._printed:
             print(self.describe(done), file=self.stream, flush=True)
         return True
+
+    def on_training_end(self):
+        done = self.agent.num_timesteps - self._start_step
+        if not getattr(self, "_printed", True):  # stopped early between two lines
+            print(self.describe(done) + " (stopped early)", file=self.stream, flush=True)
 
     def describe(self, done: int) -> str:
         record = self.agent.logger.latest()

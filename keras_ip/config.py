@@ -25,7 +25,8 @@ class IPConfig:
         policies, the paper's ablation).
       hops: propagation iterations M of the policy network.
       units: hidden units per layer of every network.
-      critic_hops: message-passing rounds of Q_i and V_i (1 lets Q_i see a_Ni).
+      critic_hops: rounds of state messages in Q_i and V_i (>= 0); Q_i adds one round of
+        action messages, so it always sees a_Ni.
       encoder_layers: depth of each network's input MLP.
       learning_rate: Adam learning rate of all networks. The paper lists 0.01; here that
         drives the discrete mean-field policy's entropy to zero within a few updates, so
@@ -73,10 +74,10 @@ class IPConfig:
         """Raises ValueError naming the first invalid field and the value received."""
         if self.propagation not in PROPAGATIONS:
             raise ValueError(f"propagation must be one of {PROPAGATIONS}. Received: propagation={self.propagation!r}")
-        for name in ("hops", "units", "critic_hops", "encoder_layers", "batch_size", "buffer_size", "train_freq",
-                     "gradient_steps"):
+        for name in ("hops", "units", "encoder_layers", "batch_size", "buffer_size", "train_freq", "gradient_steps"):
             _require(name, getattr(self, name), lambda v: _is_int(v) and v >= 1, "an integer >= 1")
-        _require("learning_starts", self.learning_starts, lambda v: _is_int(v) and v >= 0, "an integer >= 0")
+        for name in ("critic_hops", "learning_starts"):
+            _require(name, getattr(self, name), lambda v: _is_int(v) and v >= 0, "an integer >= 0")
         _require("learning_rate", self.learning_rate, lambda v: _is_number(v) and v > 0, "a positive number")
         _require("gamma", self.gamma, lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]")
         _require("tau", self.tau, lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]")

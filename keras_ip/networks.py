@@ -86,7 +86,8 @@ class Actor(tf.keras.Model):
 
 
 class Networks(NamedTuple):
-    """Everything the learner trains. critic1/critic2 are the twin Q_i; target_value is V-bar."""
+    """Everything the learner trains. critic1/critic2 are the twin Q_i (for discrete actions
+    each returns Q_i(s, a, a_Ni) for every own action a); target_value is V-bar."""
 
     actor: Actor
     critic1: NeighbourhoodCritic
@@ -104,14 +105,18 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
       action_spec: the agents' `ActionSpec`.
       propagation: "mean_field", "loopy_bp" or "none".
       units, hops, encoder_layers: policy network width, propagation hops M, encoder depth.
-      critic_hops: message-passing rounds of Q_i and V_i (>= 1).
+      critic_hops: rounds of state messages in Q_i and V_i (>= 0); Q_i always adds one
+        round of action messages so it sees a_Ni.
     """
-    networks = Networks(
-        actor=Actor(propagation, action_spec, units, hops, encoder_layers, name="actor"),
-        critic1=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="critic1"),
-        critic2=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="critic2"),
-        value=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="value"),
-        target_value=NeighbourhoodCritic(units, critic_hops, encoder_layers, name="target_value"))
+    q_kind = "discrete_q" if action_spec.discrete else "continuous_q"
+
+    def critic(kind, name):
+        return NeighbourhoodCritic(kind, units, critic_hops, action_spec.num_actions if kind == "discrete_q" else None,
+                                   encoder_layers, name=name)
+
+    networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, name="actor"),
+                        critic1=critic(q_kind, "critic1"), critic2=critic(q_kind, "critic2"),
+                        value=critic("value", "value"), target_value=critic("value", "target_value"))
     dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])))
     dummy_actions = tf.zeros([2, action_spec.critic_features])
     networks.actor(dummy)

@@ -195,6 +195,14 @@ def test_load_of_agent_on_env_object_needs_env(make_agent, weights_of, tmp_path)
     assert_all_equal(weights_of(agent), weights_of(loaded))
 
 
+def test_load_keeps_a_random_graph(make_agent, tmp_path):
+    agent = make_agent(graph="random", seed=None, env_kwargs={"rows": 3, "cols": 3})
+    assert agent.graph != full(9)  # 3 random neighbours of 8: the graph is not fixed by N alone
+    loaded = IPAgent.load(agent.save(tmp_path / "agent"))
+    assert loaded.graph == agent.graph
+    assert loaded.get_params()["graph"] == "random"
+
+
 def test_load_from_missing_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing"):
         IPAgent.load(tmp_path / "nothing")
@@ -229,13 +237,16 @@ def test_get_params_returns_every_config_field(make_agent):
     assert (params["units"], params["alpha"], params["seed"], params["gamma"]) == (8, "auto", 0, 0.95)
 
 
-def test_set_learning_rate_keeps_weights(make_agent, weights_of):
+def test_set_learner_params_keeps_weights(make_agent, weights_of):
     agent = make_agent()
     weights = weights_of(agent)
-    assert agent.set_params(learning_rate=0.05) is agent
-    assert agent.get_params()["learning_rate"] == 0.05
+    assert agent.set_params(learning_rate=0.05, alpha=0.5, gamma=0.9, tau=0.2) is agent
+    params = agent.get_params()
+    assert (params["learning_rate"], params["alpha"], params["gamma"], params["tau"]) == (0.05, 0.5, 0.9, 0.2)
     for name in OPTIMIZERS:
         assert getattr(agent.learner, name).learning_rate.numpy() == pytest.approx(0.05)
+    assert np.exp(agent.learner.log_alpha.numpy()) == pytest.approx(0.5)
+    assert (agent.learner.gamma, agent.learner.tau) == (0.9, 0.2)
     assert_all_equal(weights, weights_of(agent))
 
 

@@ -118,3 +118,18 @@ def test_interrupted_run_resumes_from_checkpoint(make_agent, weights_of, tmp_pat
     assert (resumed.num_timesteps, resumed.num_updates) == (10, 5)
     for resumed_weight, weight in zip(weights_of(resumed), weights_of(agent)):
         np.testing.assert_array_equal(resumed_weight, weight)  # the resumed run continues exactly
+
+
+def test_progress_bar_prints_a_last_line_when_training_stops_between_lines(make_agent):
+    import io
+
+    from keras_ip.callbacks import Callback, ProgressBar
+
+    class StopAtSeven(Callback):
+        def on_step(self):
+            return self.agent.num_timesteps < 7
+
+    stream = io.StringIO()
+    make_agent().fit(40, callbacks=[ProgressBar(lines=4, stream=stream), StopAtSeven()], progress_bar=False)
+    lines = stream.getvalue().splitlines()
+    assert lines[-1].startswith("step 7/40") and lines[-1].endswith("(stopped early)")

@@ -14,7 +14,7 @@ from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.networks import ActionSpec, Networks
 from keras_ip.sac import losses
-from keras_ip.sac.policy import critic_action_features, sample_for_training
+from keras_ip.sac.policy import policy_terms, replayed_q
 
 
 def default_target_entropy(spec: ActionSpec) -> float:
@@ -99,17 +99,16 @@ class SACLearner:
         rewards = tf.reshape(tf.cast(batch.rewards, tf.float32), [-1])     # [B * N]
         dones = tf.reshape(tf.cast(batch.dones, tf.float32), [-1])         # [B * N]
         flat_actions = tf.reshape(batch.actions, tf.concat([[-1], tf.shape(batch.actions)[2:]], axis=0))
-        replayed_actions = critic_action_features(flat_actions, self.action_spec)  # [B * N, A or k]
         alpha = tf.exp(self.log_alpha)
         q_target = losses.td_target(rewards, dones, nets.target_value(next_graph), self.gamma)
 
         with tf.GradientTape(persistent=True) as tape:
-            q1 = nets.critic1(graph, replayed_actions)
-            q2 = nets.critic2(graph, replayed_actions)
+            q1 = replayed_q(nets.critic1, graph, flat_actions, self.action_spec)   # [B * N]
+            q2 = replayed_q(nets.critic2, graph, flat_actions, self.action_spec)
             critic_loss = losses.critic_loss(q1, q2, q_target)
-            policy_actions, log_pi = sample_for_training(nets.actor(graph), self.action_spec, self.generator,
-                                                         self.gumbel_temperature)
-            q_pi = tf.minimum(nets.critic1(graph, policy_actions), nets.critic2(graph, policy_actions))
+            # One forward pass of the policy and critics serves the value target and the policy loss.
+            q_pi, log_pi = policy_terms(nets.actor(graph), (nets.critic1, nets.critic2), graph, self.action_spec,
+                                        self.generator, self.gumbel_temperature)
             value_loss = losses.value_loss(nets.value(graph), q_pi, log_pi, alpha)
             policy_loss = losses.policy_loss(log_pi, q_pi, alpha)
             alpha_loss = losses.alpha_loss(self.log_alpha, log_pi, self.target_entropy)

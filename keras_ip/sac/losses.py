@@ -32,8 +32,10 @@ def value_loss(v, q_pi, log_pi, alpha):
 
     Args:
       v: [batch * agents] V_i(s).
-      q_pi: [batch * agents] min of the twin critics at actions freshly sampled from q.
-      log_pi: [batch * agents] log q_i (or its exact expectation for discrete actions).
+      q_pi: [batch * agents] min of the twin critics at actions freshly sampled from q
+        (for discrete actions: its exact expectation over the own action, see
+        `keras_ip.sac.policy.policy_terms`).
+      log_pi: [batch * agents] log q_i (for discrete actions: its exact expectation).
       alpha: scalar entropy weight.
     Returns:
       scalar; the target carries no gradient.

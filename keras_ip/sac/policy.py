@@ -11,27 +11,45 @@ from keras_ip.layers.heads import gumbel_max_sample, straight_through_gumbel_sof
 from keras_ip.networks import ActionSpec
 
 
-def sample_for_training(actor_output, spec: ActionSpec, generator: tf.random.Generator, gumbel_temperature=1.0):
-    """A joint action a ~ prod_i q_i(.|s) that carries gradients, and each agent's log q_i.
+def policy_terms(actor_output, critics, graph, spec: ActionSpec, generator: tf.random.Generator,
+                 gumbel_temperature=1.0):
+    """E_{a ~ prod_i q_i}[min_k Q_k,i(s, a_i, a_Ni)] and E[log q_i(a_i|s)] per agent, differentiable.
 
-    Discrete actions use the straight-through Gumbel-softmax: the forward value is an exact
-    one-hot sample, the backward pass is the relaxed sample's, so the policy gradient of
-    sum_j Q_j(s, a_j, a_Nj) reaches agent i through every critic that reads a_i. The
-    log-probability term is the exact expectation sum_a q_i(a) log q_i(a) (no variance).
-    Continuous actions use the reparameterised tanh-Gaussian with its exact log density.
+    Discrete actions: the expectation over agent i's OWN action is exact,
+    sum_a q_i(a) Q_i(s, a, a~_Ni), because the critic returns Q_i for every own action;
+    the neighbours' actions a~_Ni are straight-through Gumbel-softmax samples (forward: an
+    exact one-hot sample; backward: the relaxed sample's gradient), so the gradient of
+    every Q_j that reads a_i reaches agent i. E[log q_i] = sum_a q_i(a) log q_i(a), exact.
+    (Straight-through for the own action too would linearise Q_i at the sampled one-hot
+    and bias the policy towards staying stochastic.)
+    Continuous actions: one reparameterised tanh-Gaussian joint sample and its log density.
 
     Args:
       actor_output: logits [nodes, A] or (mean, log_std) [nodes, k].
+      critics: the twin critics (callables graph, actions -> Q).
+      graph: the GraphTensor the actor and critics read.
     Returns:
-      (critic_actions [nodes, A or k], log_pi [nodes]).
+      (q_pi [nodes], log_pi [nodes]).
     """
     if spec.discrete:
         logits = actor_output
-        log_probs = tf.nn.log_softmax(logits)                           # [nodes, A]
-        one_hot = straight_through_gumbel_softmax(logits, generator.uniform(tf.shape(logits)), gumbel_temperature)
-        return one_hot, tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=-1)
+        log_probs = tf.nn.log_softmax(logits)                            # [nodes, A]
+        probs = tf.exp(log_probs)
+        sampled = straight_through_gumbel_softmax(logits, generator.uniform(tf.shape(logits)), gumbel_temperature)
+        q_every_own_action = tf.minimum(*[critic(graph, sampled) for critic in critics])  # [nodes, A]
+        return tf.reduce_sum(probs * q_every_own_action, -1), tf.reduce_sum(probs * log_probs, -1)
     mean, log_std = actor_output
-    return tanh_gaussian_sample(mean, log_std, generator.normal(tf.shape(mean)))
+    actions, log_pi = tanh_gaussian_sample(mean, log_std, generator.normal(tf.shape(mean)))
+    return tf.minimum(*[critic(graph, actions) for critic in critics]), log_pi
+
+
+def replayed_q(critic, graph, actions, spec: ActionSpec):
+    """Q_i(s, a_i, a_Ni) at replayed env actions [nodes] or [nodes, k] -> [nodes]."""
+    features = critic_action_features(actions, spec)
+    q = critic(graph, features)
+    if spec.discrete:
+        return tf.gather(q, tf.cast(actions, tf.int32), axis=-1, batch_dims=1)
+    return q
 
 
 def select_actions(actor_output, spec: ActionSpec, generator: tf.random.Generator, deterministic: bool):

@@ -9,7 +9,8 @@ from keras_ip.graphs import from_edges, graph_tensor, grid
 from keras_ip.networks import ActionSpec, build_networks
 from keras_ip.replay import Batch
 from keras_ip.sac import SACLearner
-from keras_ip.sac.policy import sample_for_training
+from keras_ip.layers.heads import straight_through_gumbel_softmax
+from keras_ip.sac.policy import policy_terms
 
 DISCRETE = ActionSpec(num_actions=3)
 CONTINUOUS = ActionSpec(action_dim=2, low=np.float32([-1, -2]), high=np.float32([1, 2]))
@@ -99,21 +100,48 @@ def test_per_sample_graphs_give_the_same_update_as_the_static_graph():
         assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-5, abs=1e-6), key
 
 
-def test_discrete_policy_gradient_reaches_neighbours_critics_only():
-    """Agent 0's logits get gradient from Q_1 (its neighbour) but none from Q_2 (two hops away)."""
+def _path_setup():
     path = from_edges(3, [(0, 1), (1, 2)])
     nets = build_networks(3, DISCRETE, "none", units=8, hops=1, critic_hops=1)
     graph = graph_tensor(np.random.default_rng(0).normal(size=(3, 3)).astype(np.float32), path)
-    logits = tf.Variable(tf.random.normal([3, 3], seed=1))
-    generator = tf.random.Generator.from_seed(0)
+    return nets, graph, tf.Variable(tf.random.normal([3, 3], seed=1))
+
+
+def test_discrete_policy_gradient_reaches_neighbours_critics_only():
+    """Agent 0's logits get gradient from E[Q_1] (its neighbour) but none from E[Q_2] (two hops away)."""
+    nets, graph, logits = _path_setup()
     gradients = []
     for agent in (1, 2):
         with tf.GradientTape() as tape:
-            actions, _ = sample_for_training(logits, DISCRETE, generator)
-            q = nets.critic1(graph, actions)[agent]
+            q_pi, _ = policy_terms(logits, (nets.critic1, nets.critic2), graph, DISCRETE,
+                                   tf.random.Generator.from_seed(0))
+            q = q_pi[agent]
         gradients.append(tape.gradient(q, logits).numpy()[0])
     assert np.abs(gradients[0]).max() > 1e-6
     np.testing.assert_array_equal(gradients[1], 0.0)
+
+
+def test_discrete_critic_values_every_own_action_independently_of_the_own_action_input():
+    """Q_i(s, ., a_Ni) must not read a_i, so sum_a q_i(a) Q_i(s, a, a_Ni) is an exact expectation."""
+    nets, graph, _ = _path_setup()
+    actions = tf.one_hot([0, 1, 2], 3)
+    flipped = tf.one_hot([2, 1, 2], 3)  # agent 0 changes its action
+    q, q_flipped = nets.critic1(graph, actions).numpy(), nets.critic1(graph, flipped).numpy()
+    assert q.shape == (3, 3)
+    np.testing.assert_allclose(q[0], q_flipped[0])      # agent 0's own values unchanged
+    assert not np.allclose(q[1], q_flipped[1])          # its neighbour sees the change
+    np.testing.assert_allclose(q[2], q_flipped[2])      # two hops away: unchanged
+
+
+def test_discrete_policy_terms_are_exact_expectations_over_the_own_action():
+    nets, graph, logits = _path_setup()
+    q_pi, log_pi = policy_terms(logits, (nets.critic1, nets.critic2), graph, DISCRETE,
+                                tf.random.Generator.from_seed(4))
+    sampled = straight_through_gumbel_softmax(logits, tf.random.Generator.from_seed(4).uniform([3, 3]))
+    q_all = np.minimum(nets.critic1(graph, sampled).numpy(), nets.critic2(graph, sampled).numpy())
+    probs = tf.nn.softmax(logits).numpy()
+    np.testing.assert_allclose(q_pi.numpy(), (probs * q_all).sum(-1), rtol=1e-5)
+    np.testing.assert_allclose(log_pi.numpy(), (probs * np.log(probs)).sum(-1), rtol=1e-5)
 
 
 def test_per_sample_edges_must_match_the_batch():

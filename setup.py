@@ -1,0 +1,25 @@
+"""keras-ip: Intention Propagation multi-agent RL on TensorFlow / TF-GNN."""
+
+import pathlib
+
+from setuptools import find_packages, setup
+
+HERE = pathlib.Path(__file__).parent
+REQUIREMENTS = [line.strip() for line in (HERE / "requirements.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+RUNTIME = [r for r in REQUIREMENTS if not r.startswith("pytest")]
+TEST = [r for r in REQUIREMENTS if r.startswith("pytest")]
+
+setup(
+    name="keras-ip",
+    version="0.1.0",
+    description="Intention Propagation: graph-structured joint policies for cooperative multi-agent RL",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_ip", "keras_ip.*"]),
+    python_requires=">=3.10",
+    install_requires=RUNTIME,
+    extras_require={"test": TEST},
+    entry_points={"console_scripts": ["keras-ip = keras_ip.cli:main"]},
+    license="Apache-2.0",
+)
