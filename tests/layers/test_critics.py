@@ -1,0 +1,57 @@
+"""NeighbourhoodCritic: what each kind reads, its output shapes, and its config."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_ip.graphs import from_edges, graph_tensor
+from keras_ip.layers import NeighbourhoodCritic
+
+PATH4 = from_edges(4, [(0, 1), (1, 2), (2, 3)])  # 0 - 1 - 2 - 3
+STATES = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+
+
+def test_continuous_q_reads_own_and_neighbour_actions_only():
+    critic = NeighbourhoodCritic("continuous_q", units=8, hops=1)
+    graph = graph_tensor(STATES, PATH4)
+    actions = np.zeros((4, 2), np.float32)
+    moved = actions.copy()
+    moved[0] = [0.5, -0.5]                    # agent 0 acts differently
+    q, q_moved = critic(graph, actions).numpy(), critic(graph, moved).numpy()
+    assert q.shape == (4,)
+    assert q[0] != q_moved[0] and q[1] != q_moved[1]  # itself and its neighbour
+    assert q[2] == q_moved[2] and q[3] == q_moved[3]  # a_0 is not in a_N2 or a_N3
+
+
+def test_value_reads_states_within_its_hops():
+    graph = graph_tensor(STATES, PATH4)
+    changed = STATES.copy()
+    changed[0] += 1.0
+    for hops, unchanged in ((0, [1, 2, 3]), (1, [2, 3]), (2, [3])):
+        value = NeighbourhoodCritic("value", units=8, hops=hops)
+        v, v_changed = value(graph).numpy(), value(graph_tensor(changed, PATH4)).numpy()
+        np.testing.assert_array_equal(v[unchanged], v_changed[unchanged])
+        assert v[0] != v_changed[0]
+
+
+@pytest.mark.parametrize("kind, num_actions", [("value", None), ("discrete_q", 3), ("continuous_q", None)])
+def test_config_round_trip(kind, num_actions):
+    critic = NeighbourhoodCritic(kind, units=5, hops=2, num_actions=num_actions, encoder_layers=2)
+    clone = tf.keras.layers.deserialize(tf.keras.layers.serialize(critic))
+    assert type(clone) is NeighbourhoodCritic and clone.get_config() == critic.get_config()
+
+
+@pytest.mark.parametrize("kwargs, message", [({"kind": "policy"}, "kind"), ({"kind": "discrete_q"}, "num_actions"),
+                                             ({"kind": "value", "num_actions": 3}, "num_actions"),
+                                             ({"hops": -1}, "hops")])
+def test_invalid_arguments_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NeighbourhoodCritic(**kwargs)
+
+
+def test_actions_must_match_the_kind():
+    graph = graph_tensor(STATES, PATH4)
+    with pytest.raises(ValueError, match="value critic takes actions=None"):
+        NeighbourhoodCritic("value", units=4)(graph, tf.zeros([4, 2]))
+    with pytest.raises(ValueError, match="continuous_q critic takes actions=a tensor"):
+        NeighbourhoodCritic("continuous_q", units=4)(graph)
