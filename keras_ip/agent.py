@@ -168,7 +168,7 @@ class IPAgent:
             self._last_obs = next_obs
 
     def _next_env_seed(self):
-        """Seeds the first reset from config.seed, later resets from the agent's generator."""
+        """Each reset's seed, drawn from the agent's generator (seeded by config.seed); None unseeded."""
         if self.config.seed is None:
             return None
         return int(self._rng.integers(2**31 - 1))

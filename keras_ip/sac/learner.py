@@ -29,7 +29,7 @@ class SACLearner:
       networks: from `keras_ip.networks.build_networks`.
       action_spec: the agents' `ActionSpec`.
       graph: the static agent graph (per-sample graphs come inside the batch instead).
-      learning_rate: Adam learning rate of every network (paper: 0.01).
+      learning_rate: Adam learning rate of every network (see `IPConfig.learning_rate`).
       gamma: discount (paper: 0.95).
       tau: Polyak coefficient of the target value network (paper: 0.01).
       alpha: entropy weight (paper: 0.2), or "auto" to tune it towards `target_entropy`.
@@ -42,14 +42,15 @@ class SACLearner:
     of scalars: critic_loss, value_loss, policy_loss, alpha_loss, alpha, entropy, q.
     """
 
-    def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph, *, learning_rate: float = 0.01,
+    def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph, *, learning_rate: float = 1e-3,
                  gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
                  gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None):
         self.networks = networks
         self.action_spec = action_spec
         self.batcher = GraphBatcher(graph)
-        self.gamma = float(gamma)
-        self.tau = float(tau)
+        # Variables, not Python floats, so changing them never retraces the compiled step.
+        self.gamma = tf.Variable(float(gamma), trainable=False, name="gamma")
+        self.tau = tf.Variable(float(tau), trainable=False, name="tau")
         self.gumbel_temperature = float(gumbel_temperature)
         self.auto_alpha = alpha == "auto"
         if not self.auto_alpha and (isinstance(alpha, str) or not alpha > 0):
@@ -71,19 +72,16 @@ class SACLearner:
         self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
 
     def set_hyperparameters(self, learning_rate=None, gamma=None, tau=None, alpha=None):
-        """Changes hyperparameters of a live learner without rebuilding anything.
-
-        gamma and tau are traced as constants, so changing them retraces the step once.
-        """
+        """Changes hyperparameters of a live learner without rebuilding or retracing anything."""
         if learning_rate is not None:
             for optimizer in (self.actor_optimizer, self.critic_optimizer, self.value_optimizer, self.alpha_optimizer):
                 optimizer.learning_rate.assign(learning_rate)
         if alpha is not None and not self.auto_alpha:
             self.log_alpha.assign(math.log(alpha))
-        if gamma is not None or tau is not None:
-            self.gamma = float(self.gamma if gamma is None else gamma)
-            self.tau = float(self.tau if tau is None else tau)
-            self.train_step = tf.function(self._train_step, jit_compile=self.train_step._jit_compile)
+        if gamma is not None:
+            self.gamma.assign(gamma)
+        if tau is not None:
+            self.tau.assign(tau)
 
     def graph_tensor(self, observations, senders=None, receivers=None):
         """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""

@@ -156,3 +156,15 @@ def test_per_sample_edges_must_match_the_batch():
 def test_invalid_alpha_is_rejected():
     with pytest.raises(ValueError, match="alpha"):
         make_learner(DISCRETE, alpha=-0.1)
+
+
+def test_changing_hyperparameters_applies_without_retracing():
+    learner = make_learner(DISCRETE, tau=0.5, jit_compile=True)
+    learner.train_step(make_batch(DISCRETE))
+    learner.set_hyperparameters(learning_rate=0.05, gamma=0.5, tau=1.0, alpha=0.3)
+    metrics = learner.train_step(make_batch(DISCRETE, seed=1))
+    assert learner.train_step.experimental_get_tracing_count() == 1
+    assert float(metrics["alpha"]) == pytest.approx(0.3)
+    assert float(learner.actor_optimizer.learning_rate) == pytest.approx(0.05)
+    for target, source in zip(learner.networks.target_value.variables, learner.networks.value.variables):
+        np.testing.assert_allclose(target.numpy(), source.numpy())  # tau = 1 copies V into V-bar
