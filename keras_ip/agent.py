@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ip import callbacks as callbacks_lib
+from keras_ip._checks import check_int
 from keras_ip.config import ARCHITECTURE_FIELDS, FIELD_NAMES, IPConfig
 from keras_ip.envs.adapter import ParallelEnvAdapter
 from keras_ip.envs.registry import make_env
@@ -117,8 +118,7 @@ class IPAgent:
         Returns:
           self.
         """
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1. Received: steps={steps!r}")
+        steps = check_int("steps", steps)
         if callbacks is None:
             callbacks = []
         elif isinstance(callbacks, callbacks_lib.Callback):
@@ -128,8 +128,8 @@ class IPAgent:
         if self.replay is None:
             self.replay = self._make_replay()
         c = self.config
-        callback.on_training_start(int(steps))
-        for _ in range(int(steps)):
+        callback.on_training_start(steps)
+        for _ in range(steps):
             self._collect_step()
             if self._should_train():
                 for _ in range(c.gradient_steps):
@@ -198,11 +198,10 @@ class IPAgent:
         Uses the agent's environment; an unfinished training episode is abandoned, so the
         next `fit` starts a fresh one.
         """
-        if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
-            raise ValueError(f"episodes must be an integer >= 1. Received: episodes={episodes!r}")
+        episodes = check_int("episodes", episodes)
         self._last_obs = None
         returns = []
-        for episode in range(int(episodes)):
+        for episode in range(episodes):
             obs = self.adapter.reset(seed=None if seed is None else seed + episode)
             total = 0.0
             while True:

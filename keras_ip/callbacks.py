@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
+from keras_ip._checks import check_int
+
 
 class Callback:
     """Base class. Override any of the hooks; `on_step` returning False stops `fit`."""
@@ -106,10 +108,8 @@ class Checkpoint(Callback):
 
     def __init__(self, path, every: int, include_replay: bool = True):
         self.path = path
-        self.every = int(every)
+        self.every = check_int("every", every)
         self.include_replay = include_replay
-        if self.every < 1:
-            raise ValueError(f"every must be an integer >= 1. Received: every={every!r}")
 
     def on_step(self):
         if self.agent.num_timesteps % self.every == 0:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from keras_ip._checks import is_int
+
 PROPAGATIONS = ("mean_field", "loopy_bp", "none")
 ARCHITECTURE_FIELDS = ("graph", "propagation", "hops", "units", "critic_hops", "encoder_layers")
 
@@ -75,9 +77,9 @@ class IPConfig:
         if self.propagation not in PROPAGATIONS:
             raise ValueError(f"propagation must be one of {PROPAGATIONS}. Received: propagation={self.propagation!r}")
         for name in ("hops", "units", "encoder_layers", "batch_size", "buffer_size", "train_freq", "gradient_steps"):
-            _require(name, getattr(self, name), lambda v: _is_int(v) and v >= 1, "an integer >= 1")
+            _require(name, getattr(self, name), lambda v: is_int(v) and v >= 1, "an integer >= 1")
         for name in ("critic_hops", "learning_starts"):
-            _require(name, getattr(self, name), lambda v: _is_int(v) and v >= 0, "an integer >= 0")
+            _require(name, getattr(self, name), lambda v: is_int(v) and v >= 0, "an integer >= 0")
         _require("learning_rate", self.learning_rate, lambda v: _is_number(v) and v > 0, "a positive number")
         _require("gamma", self.gamma, lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]")
         _require("tau", self.tau, lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]")
@@ -86,14 +88,10 @@ class IPConfig:
         _require("target_entropy", self.target_entropy, lambda v: v is None or _is_number(v), "a number or None")
         _require("gumbel_temperature", self.gumbel_temperature, lambda v: _is_number(v) and v > 0, "a positive number")
         _require("jit_compile", self.jit_compile, lambda v: isinstance(v, bool), "True or False")
-        _require("seed", self.seed, lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer or None")
+        _require("seed", self.seed, lambda v: v is None or (is_int(v) and v >= 0), "a non-negative integer or None")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value) -> bool:

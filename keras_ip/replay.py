@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from keras_ip._checks import check_int
 from keras_ip.graphs.topology import reverse_edge_index
 
 
@@ -53,12 +54,6 @@ class Batch(NamedTuple):
     receivers: np.ndarray | None  # int32 [B, E]
     next_senders: np.ndarray | None  # int32 [B, E], the graph of `next_observations`
     next_receivers: np.ndarray | None  # int32 [B, E]
-
-
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
-    return int(value)
 
 
 def _layout(capacity, num_agents, obs_dim, action_dim, num_edges, obs_dtype) -> dict:
@@ -130,10 +125,10 @@ class ReplayBuffer:
     def _checked_config(capacity, num_agents, obs_dim, action_dim, num_edges, obs_dtype) -> tuple:
         if np.dtype(obs_dtype).kind != "f":
             raise ValueError(f"obs_dtype must be a floating dtype. Received: obs_dtype={obs_dtype!r}")
-        return (_positive_int("capacity", capacity, minimum=2), _positive_int("num_agents", num_agents),
-                _positive_int("obs_dim", obs_dim),
-                None if action_dim is None else _positive_int("action_dim", action_dim),
-                None if num_edges is None else _positive_int("num_edges", num_edges), np.dtype(obs_dtype))
+        return (check_int("capacity", capacity, minimum=2), check_int("num_agents", num_agents),
+                check_int("obs_dim", obs_dim),
+                None if action_dim is None else check_int("action_dim", action_dim),
+                None if num_edges is None else check_int("num_edges", num_edges), np.dtype(obs_dtype))
 
     @staticmethod
     def estimate_nbytes(capacity: int, num_agents: int, obs_dim: int, action_dim: int | None = None,
@@ -268,7 +263,7 @@ class ReplayBuffer:
         Returns:
           A `Batch` of B transitions (edge fields None without `num_edges`).
         """
-        batch_size = _positive_int("batch_size", batch_size)
+        batch_size = check_int("batch_size", batch_size)
         if self._num_valid == 0:
             raise ValueError(f"Cannot sample from an empty ReplayBuffer. Received: batch_size={batch_size}")
         rng = self._rng if rng is None else rng

@@ -21,6 +21,7 @@ import gymnasium
 import numpy as np
 from pettingzoo import ParallelEnv
 
+from keras_ip._checks import check_int
 from keras_ip.graphs import Graph, grid
 
 
@@ -59,8 +60,7 @@ class CoordinationGame(ParallelEnv):
     def __init__(self, rows: int = 3, cols: int = 3, continuous: bool = False, max_cycles: int = 1,
                  render_mode: str | None = None):
         for name, value in (("rows", rows), ("cols", cols), ("max_cycles", max_cycles)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1. Received: {name}={value!r}")
+            check_int(name, value)
         if rows * cols < 2:
             raise ValueError(f"The game needs at least 2 agents (rows * cols >= 2). Received: rows={rows}, "
                              f"cols={cols}")

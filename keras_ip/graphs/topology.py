@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy as np
 
+from keras_ip._checks import check_int, is_int
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Graph:
@@ -80,8 +82,7 @@ class Graph:
 
 
 def _check_edge_arrays(num_nodes, senders, receivers):
-    if isinstance(num_nodes, bool) or not isinstance(num_nodes, (int, np.integer)) or num_nodes < 1:
-        raise ValueError(f"num_nodes must be a positive integer. Received: num_nodes={num_nodes!r}")
+    check_int("num_nodes", num_nodes)
     senders, receivers = np.asarray(senders), np.asarray(receivers)
     for name, array in (("senders", senders), ("receivers", receivers)):
         if array.ndim != 1:
@@ -154,9 +155,8 @@ def grid(rows: int, cols: int) -> Graph:
       >>> grid(2, 2).adjacency().sum()
       8
     """
-    for name, value in (("rows", rows), ("cols", cols)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    check_int("rows", rows)
+    check_int("cols", cols)
     index = np.arange(rows * cols).reshape(rows, cols)
     horizontal = np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()], axis=1)
     vertical = np.stack([index[:-1, :].ravel(), index[1:, :].ravel()], axis=1)
@@ -165,8 +165,7 @@ def grid(rows: int, cols: int) -> Graph:
 
 def full(n: int) -> Graph:
     """Every agent is every other agent's neighbour: N (N - 1) directed edges."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer. Received: n={n!r}")
+    check_int("n", n)
     i, j = np.triu_indices(n, k=1)
     return from_edges(n, np.stack([i, j], axis=1))
 
@@ -187,7 +186,7 @@ def knn(positions, k: int) -> Graph:
     if not np.all(np.isfinite(positions)):
         raise ValueError("positions contain NaN or infinite values.")
     n = positions.shape[0]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < n:
+    if not is_int(k) or not 1 <= k < n:
         raise ValueError(f"k must be an integer in [1, num_agents - 1] = [1, {n - 1}]. Received: k={k!r}")
     squared = np.sum((positions[:, None, :] - positions[None, :, :]) ** 2, axis=-1)
     np.fill_diagonal(squared, np.inf)
@@ -203,9 +202,8 @@ def random(n: int, k: int, seed=None) -> Graph:
       k: random neighbours drawn per agent, 1 <= k < n.
       seed: int or None, for `numpy.random.default_rng`.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2. Received: n={n!r}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < n:
+    check_int("n", n, minimum=2)
+    if not is_int(k) or not 1 <= k < n:
         raise ValueError(f"k must be an integer in [1, n - 1] = [1, {n - 1}]. Received: k={k!r}")
     rng = np.random.default_rng(seed)
     # Rank n-1 random keys per row (self excluded) and keep the k smallest: k distinct others.

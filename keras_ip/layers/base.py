@@ -14,14 +14,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from keras_ip._checks import check_int
 from keras_ip.graphs.tensor import AGENTS, HIDDEN_STATE, NEIGHBOURS, REVERSE
-
-
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    """Returns `value` if it is an int >= minimum, else raises ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
-    return value
 
 
 def fresh_initializer(initializer):
@@ -82,10 +76,10 @@ class PropagationBase(tf.keras.layers.Layer):
     def __init__(self, units: int = 128, hops: int = 2, intention_dim: int = 2, encoder_layers: int = 1,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
-        self.hops = check_positive_int("hops", hops)
-        self.intention_dim = check_positive_int("intention_dim", intention_dim)
-        self.encoder_layers = check_positive_int("encoder_layers", encoder_layers)
+        self.units = check_int("units", units)
+        self.hops = check_int("hops", hops)
+        self.intention_dim = check_int("intention_dim", intention_dim)
+        self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.bias_initializer = tf.keras.initializers.get(bias_initializer)
         self.encoder = [self._dense(self.units, "relu", f"encoder_{k}") for k in range(self.encoder_layers)]

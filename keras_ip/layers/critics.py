@@ -16,7 +16,8 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip.graphs.tensor import AGENTS, HIDDEN_STATE
-from keras_ip.layers.base import GraphOps, check_positive_int
+from keras_ip._checks import check_int
+from keras_ip.layers.base import GraphOps
 
 CRITIC_KINDS = ("value", "discrete_q", "continuous_q")
 
@@ -55,10 +56,10 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
             raise ValueError(f'num_actions is required for kind="discrete_q" and only for it. '
                              f"Received: kind={kind!r}, num_actions={num_actions!r}")
         self.kind = kind
-        self.units = check_positive_int("units", units)
-        self.hops = check_positive_int("hops", hops, minimum=0)
-        self.num_actions = None if num_actions is None else check_positive_int("num_actions", num_actions, 2)
-        self.encoder_layers = check_positive_int("encoder_layers", encoder_layers)
+        self.units = check_int("units", units)
+        self.hops = check_int("hops", hops, minimum=0)
+        self.num_actions = None if num_actions is None else check_int("num_actions", num_actions, 2)
+        self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.encoder = [tf.keras.layers.Dense(units, "relu", name=f"encoder_{k}") for k in range(encoder_layers)]
         self.w_self = [tf.keras.layers.Dense(units, name=f"self_{m}") for m in range(hops)]
         self.w_neighbours = [tf.keras.layers.Dense(units, use_bias=False, name=f"neighbours_{m}") for m in range(hops)]

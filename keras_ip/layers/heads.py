@@ -12,7 +12,8 @@ import math
 
 import tensorflow as tf
 
-from keras_ip.layers.base import check_positive_int, fresh_initializer
+from keras_ip._checks import check_int
+from keras_ip.layers.base import fresh_initializer
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 
@@ -31,7 +32,7 @@ class CategoricalHead(tf.keras.layers.Layer):
 
     def __init__(self, num_actions: int, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.num_actions = check_positive_int("num_actions", num_actions, minimum=2)
+        self.num_actions = check_int("num_actions", num_actions, minimum=2)
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.logits = tf.keras.layers.Dense(num_actions, kernel_initializer=fresh_initializer(self.kernel_initializer), name="logits")
 
@@ -58,7 +59,7 @@ class TanhGaussianHead(tf.keras.layers.Layer):
 
     def __init__(self, action_dim: int, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.action_dim = check_positive_int("action_dim", action_dim)
+        self.action_dim = check_int("action_dim", action_dim)
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.params = tf.keras.layers.Dense(2 * action_dim, kernel_initializer=fresh_initializer(self.kernel_initializer),
                                             name="mean_and_log_std")

@@ -146,7 +146,7 @@ def test_arrays_are_read_only():
     (lambda: from_edges(3, [[0, 1, 2], [1, 2, 0]]), r"Received shape \(2, 3\)"),
     (lambda: from_edges(3, [(0, 1), (2, 2)]), "Self loop 2 -> 2"),
     (lambda: from_edges(3, [(0.0, 1.0)]), "must hold integers. Received dtype float64"),
-    (lambda: from_edges(0, []), "num_nodes must be a positive integer. Received: num_nodes=0"),
+    (lambda: from_edges(0, []), "num_nodes must be an integer >= 1. Received: num_nodes=0"),
     (lambda: grid(0, 2), "rows=0"),
     (lambda: full(True), "n=True"),
     (lambda: knn(LINE, 4), r"k must be an integer in \[1, num_agents - 1\] = \[1, 3\]. Received: k=4"),
