@@ -39,7 +39,6 @@ from typing import NamedTuple
 import numpy as np
 
 from keras_ip._checks import check_int
-from keras_ip.graphs.topology import reverse_edge_index
 
 
 class Batch(NamedTuple):
@@ -188,10 +187,6 @@ class ReplayBuffer:
             if indices.min() < 0 or indices.max() >= self._num_agents:
                 raise ValueError(f"{name}[{i}] must hold agent indices in [0, {self._num_agents}). Received "
                                  f"min {indices.min()}, max {indices.max()}.")
-        try:  # checked here, on the host: the compiled update cannot assert symmetry under XLA
-            reverse_edge_index(pair[0], pair[1], self._num_agents)
-        except ValueError as error:
-            raise ValueError(f"{name} is not a symmetric graph: {error}") from None
         return pair
 
     def _checked_flags(self, name: str, flags) -> np.ndarray:

@@ -265,7 +265,6 @@ def test_add_rejects_bad_arguments_naming_them_and_leaves_the_buffer_unchanged(o
     ((np.array([0, 1, 0]), np.array([1, 0, 1])), r"edges\[0\] must have shape \(2,\)"),
 ])
 def test_add_rejects_missing_or_out_of_range_edges(edges, match):
-    """(A one-way edge is rejected too: see test_reverse_edge_index_tf_under_xla_... in tests/graphs.)"""
     buffer = ReplayBuffer(4, N, D, num_edges=2)
     with pytest.raises(ValueError, match=match):
         buffer.add(**good_add(edges=edges, next_edges=graph(0)))

@@ -3,9 +3,9 @@
 Schema (shared by every layer of `keras_ip.layers`):
   node set "agents":      feature "hidden_state" float32 [total_agents, d]
                           (plus whatever extra node features the caller passes)
-  edge set "neighbours":  source -> target over "agents", both directions present;
+  edge set "neighbours":  source -> target over "agents";
                           feature "reverse" int32 [total_edges], the global index of the
-                          reverse edge (loopy belief propagation needs it).
+                          reverse edge or -1 (loopy belief propagation needs it).
 
 A batch of B joint states becomes one GraphTensor of B components; component b holds
 agents b * N ... b * N + N - 1. For a static graph the flattened, offset index arrays
@@ -31,6 +31,8 @@ REVERSE = "reverse"
 def assemble_graph_tensor(node_features: dict, senders, receivers, reverse, num_components, nodes_per_component,
                           edges_per_component) -> tfgnn.GraphTensor:
     """GraphTensor of `num_components` equal-sized components from flat tensors.
+
+    Reverse indices of -1 stay -1 (no offset is added to them by the callers).
 
     Args:
       node_features: name -> [num_components * nodes_per_component, ...].
@@ -106,9 +108,9 @@ class GraphBatcher:
             g = self.graph
             node_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_nodes)[:, None]
             edge_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_edges)[:, None]
-            indices = tuple(np.ascontiguousarray((base[None, :] + offsets).ravel().astype(np.int32))
-                            for base, offsets in ((g.senders, node_offsets), (g.receivers, node_offsets),
-                                                  (g.reverse, edge_offsets)))
+            reverse = np.where(g.reverse[None, :] >= 0, g.reverse[None, :] + edge_offsets, -1)  # -1 stays -1
+            indices = tuple(np.ascontiguousarray(a.ravel().astype(np.int32))
+                            for a in (g.senders[None, :] + node_offsets, g.receivers[None, :] + node_offsets, reverse))
             for array in indices:
                 array.setflags(write=False)
             self._cache[batch_size] = indices
@@ -166,13 +168,12 @@ def reverse_edge_index_tf(senders, receivers, num_nodes):
     """TF version of `topology.reverse_edge_index` for graphs that arrive as tensors.
 
     Args:
-      senders, receivers: int32 [E].
+      senders, receivers: int32 [E] (no duplicate edges).
       num_nodes: int32 scalar N.
 
     Returns:
-      int32 [E]; fails a `tf.debugging` assertion when an edge has no reverse edge. XLA
-      drops such assertions, so compiled callers must validate symmetry upstream (the
-      replay buffer does, on the host, for every stored graph).
+      int32 [E]: the index of each edge's reverse edge, or -1 where there is none. Total
+      (no assertion), so it behaves the same with and without XLA.
     """
     senders64, receivers64 = tf.cast(senders, tf.int64), tf.cast(receivers, tf.int64)
     n = tf.cast(num_nodes, tf.int64)
@@ -180,9 +181,6 @@ def reverse_edge_index_tf(senders, receivers, num_nodes):
     reverse_keys = receivers64 * n + senders64
     order = tf.argsort(keys, stable=True)
     sorted_keys = tf.gather(keys, order)
-    position = tf.searchsorted(sorted_keys, reverse_keys)
-    position = tf.minimum(position, tf.maximum(tf.size(keys) - 1, 0))
+    position = tf.minimum(tf.searchsorted(sorted_keys, reverse_keys), tf.maximum(tf.size(keys) - 1, 0))
     found = tf.gather(sorted_keys, position) == reverse_keys
-    with tf.control_dependencies([tf.debugging.assert_equal(
-            found, True, message="some edge has no reverse edge; the graph must be symmetric")]):
-        return tf.cast(tf.gather(order, position), tf.int32)
+    return tf.where(found, tf.cast(tf.gather(order, position), tf.int32), -1)

@@ -1,10 +1,13 @@
 """Agent graphs: who talks to whom.
 
-A `Graph` is a static set of directed edges over `num_nodes` agents, always stored in
-both directions (if i -> j is an edge, so is j -> i), sorted by (receiver, sender), with
-no self loops and no duplicates. Every builder returns this canonical form, so two
-graphs with the same neighbourhoods compare equal and every edge has a reverse edge
-(`Graph.reverse`, used by loopy belief propagation, paper appendix B.2).
+A `Graph` is a set of directed edges sender -> receiver over `num_nodes` agents, sorted
+by (receiver, sender), with no self loops and no duplicates: agent i aggregates messages
+from the senders of the edges it receives. The builders for undirected topologies
+(`grid`, `full`, `random`, `from_edges`, `knn(..., symmetric=True)`) store every link in
+both directions; `knn(..., symmetric=False)` gives the directed graph in which each agent
+listens to its k nearest agents (exactly N * k edges, a fixed size for dynamic graphs).
+`Graph.reverse` maps each edge to its reverse edge, or -1 where there is none (used by
+loopy belief propagation, paper appendix B.2).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class Graph:
 
     @property
     def reverse(self) -> np.ndarray:
-        """int32 [E]: `reverse[e]` is the index of the edge receiver[e] -> sender[e]."""
+        """int32 [E]: index of the edge receiver[e] -> sender[e], or -1 if the graph lacks it."""
         if "_reverse" not in self.__dict__:
             reverse = reverse_edge_index(self.senders, self.receivers, self.num_nodes)
             reverse.setflags(write=False)
@@ -77,6 +80,11 @@ class Graph:
     def __hash__(self):
         return hash((self.num_nodes, self.senders.tobytes(), self.receivers.tobytes()))
 
+    @property
+    def symmetric(self) -> bool:
+        """True when every edge has a reverse edge."""
+        return bool(np.all(self.reverse >= 0))
+
     def __repr__(self):
         return f"Graph(num_nodes={self.num_nodes}, num_edges={self.num_edges})"
 
@@ -98,25 +106,23 @@ def _check_edge_arrays(num_nodes, senders, receivers):
 
 
 def reverse_edge_index(senders: np.ndarray, receivers: np.ndarray, num_nodes: int) -> np.ndarray:
-    """For each directed edge s -> r, the index of the edge r -> s.
+    """For each directed edge s -> r, the index of the edge r -> s, or -1 if there is none.
 
     Args:
-      senders, receivers: int [E] node indices.
+      senders, receivers: int [E] node indices (no duplicate edges).
       num_nodes: N, to form the keys s * N + r.
 
     Returns:
-      int32 [E]. Raises ValueError if some edge has no reverse edge.
+      int32 [E].
     """
     keys = senders.astype(np.int64) * num_nodes + receivers
     reverse_keys = receivers.astype(np.int64) * num_nodes + senders
     order = np.argsort(keys, kind="stable")
-    position = np.searchsorted(keys[order], reverse_keys)
-    position = np.minimum(position, max(len(keys) - 1, 0))
-    found = keys[order][position] == reverse_keys if len(keys) else np.zeros(0, bool)
-    if not np.all(found):
-        e = int(np.flatnonzero(~found)[0])
-        raise ValueError(f"Edge {senders[e]} -> {receivers[e]} has no reverse edge; graphs must be symmetric.")
-    return order[position].astype(np.int32)
+    position = np.minimum(np.searchsorted(keys[order], reverse_keys), max(len(keys) - 1, 0))
+    if not len(keys):
+        return np.zeros(0, np.int32)
+    found = keys[order][position] == reverse_keys
+    return np.where(found, order[position], -1).astype(np.int32)
 
 
 def from_edges(num_nodes: int, edges) -> Graph:
@@ -170,15 +176,19 @@ def full(n: int) -> Graph:
     return from_edges(n, np.stack([i, j], axis=1))
 
 
-def knn(positions, k: int) -> Graph:
-    """Links each agent to its k nearest agents (Euclidean), made symmetric.
+def knn(positions, k: int, symmetric: bool = True) -> Graph:
+    """Each agent's k nearest agents (Euclidean) as its neighbours.
 
-    An agent may end up with more than k neighbours when it is among the k nearest of
-    others. Ties are broken by the lower index. Cost O(N^2) distances, done in numpy.
+    symmetric=True links both ways, so an agent may have more than k neighbours (when it
+    is among the k nearest of others). symmetric=False keeps the directed graph in which
+    agent i receives from exactly its k nearest agents: N * k edges, whatever the
+    positions, which is what a graph rebuilt every step needs (fixed shapes for XLA and
+    the replay buffer). Ties are broken by the lower index. Cost O(N^2), in numpy.
 
     Args:
       positions: float [N, dims] agent positions.
       k: neighbours per agent, 1 <= k < N.
+      symmetric: see above.
     """
     positions = np.asarray(positions, dtype=np.float64)
     if positions.ndim != 2:
@@ -191,7 +201,10 @@ def knn(positions, k: int) -> Graph:
     squared = np.sum((positions[:, None, :] - positions[None, :, :]) ** 2, axis=-1)
     np.fill_diagonal(squared, np.inf)
     nearest = np.argsort(squared, axis=1, kind="stable")[:, :k]  # [N, k]
-    return from_edges(n, np.stack([np.repeat(np.arange(n), k), nearest.ravel()], axis=1))
+    if symmetric:
+        return from_edges(n, np.stack([np.repeat(np.arange(n), k), nearest.ravel()], axis=1))
+    senders = np.sort(nearest, axis=1).ravel()  # canonical order: by receiver, then sender
+    return Graph(n, senders, np.repeat(np.arange(n), k))
 
 
 def random(n: int, k: int, seed=None) -> Graph:

@@ -7,6 +7,13 @@ import tensorflow as tf
 from keras_ip.layers.base import GraphOps, PropagationBase
 
 
+def reverse_messages(nu, reverse):
+    """nu [edges, d] gathered at each edge's reverse edge; zeros where reverse is -1."""
+    present = reverse >= 0                                             # [edges]
+    gathered = tf.gather(nu, tf.maximum(reverse, 0))                   # [edges, d]
+    return tf.where(present[:, None], gathered, tf.zeros_like(gathered))
+
+
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
 class LoopyBPPropagation(PropagationBase):
     """Embedded loopy belief propagation: messages on directed edges, then marginals.
@@ -16,7 +23,9 @@ class LoopyBPPropagation(PropagationBase):
 
     with nu_ij^0 = mu_i^0, the sender's independent intention. The sum that excludes the
     reverse edge is computed as (all messages into i) - nu_ji, with `nu_ji` gathered through
-    the graph's reverse-edge index: cost O(edges * units), never a dense N x N matrix.
+    the graph's reverse-edge index: cost O(edges * units), never a dense N x N matrix. On a
+    directed graph (e.g. each agent listening to its k nearest) an edge i -> j whose reverse
+    j -> i is absent has nothing to exclude: j sends i no message.
 
     Example:
       >>> layer = LoopyBPPropagation(units=16, hops=2, intention_dim=5)
@@ -47,7 +56,7 @@ class LoopyBPPropagation(PropagationBase):
         nu = ops.from_senders(mu0)                                       # [edges, intention_dim]
         for m in range(1, self.hops + 1):
             into_sender = ops.from_senders(ops.sum_at_receivers(nu))     # [edges, dim]: sum_k nu_ki, i = sender
-            excluding_reverse = into_sender - tf.gather(nu, ops.reverse)  # minus nu_ji
+            excluding_reverse = into_sender - reverse_messages(nu, ops.reverse)  # minus nu_ji
             nu = tf.nn.relu(self.w_message_state[m - 1](ops.from_senders(h))
                             + self.w_message_in[m - 1](excluding_reverse))  # [edges, units]
             if m < self.hops:

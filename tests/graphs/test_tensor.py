@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_ip.graphs import (AGENTS, HIDDEN_STATE, NEIGHBOURS, REVERSE, GraphBatcher, batch_graph_tensor, from_edges,
-                             graph_tensor, grid, random, reverse_edge_index, reverse_edge_index_tf)
+from keras_ip.graphs import (AGENTS, HIDDEN_STATE, NEIGHBOURS, REVERSE, Graph, GraphBatcher, batch_graph_tensor,
+                             from_edges, graph_tensor, grid, random, reverse_edge_index, reverse_edge_index_tf)
 
 
 def pieces(graph_tensor_):
@@ -125,22 +125,19 @@ def test_reverse_edge_index_tf_matches_numpy(compile_):
         assert_reverse_is_consistent(senders, receivers, got)
 
 
-ONE_WAY = (np.array([0, 1, 2, 1], np.int32), np.array([1, 0, 1, 0], np.int32), 3)  # 2 -> 1 has no 1 -> 2
+ONE_WAY = (np.array([0, 1, 2], np.int32), np.array([1, 0, 1], np.int32), 3)  # 2 -> 1 has no 1 -> 2
 
 
-@pytest.mark.parametrize("compile_", [False, True])
-def test_reverse_edge_index_tf_rejects_non_symmetric(compile_):
-    fn = tf.function(reverse_edge_index_tf) if compile_ else reverse_edge_index_tf
-    with pytest.raises(tf.errors.InvalidArgumentError, match="no reverse edge"):
-        fn(*ONE_WAY)
+@pytest.mark.parametrize("mode", ["eager", "function", "xla"])
+def test_reverse_edge_index_tf_marks_missing_reverse_with_minus_one(mode):
+    fn = {"eager": reverse_edge_index_tf, "function": tf.function(reverse_edge_index_tf),
+          "xla": tf.function(reverse_edge_index_tf, jit_compile=True)}[mode]
+    expected = reverse_edge_index(*ONE_WAY)
+    np.testing.assert_array_equal(expected, [1, 0, -1])
+    np.testing.assert_array_equal(fn(*ONE_WAY).numpy(), expected)
 
 
-def test_reverse_edge_index_tf_under_xla_does_not_assert_so_replay_validates_upstream():
-    """XLA drops tf.debugging assertions; a non-symmetric graph must be rejected before it is
-    replayed into the compiled update, which the replay buffer does on the host."""
-    from keras_ip.replay import ReplayBuffer
-    buffer = ReplayBuffer(8, num_agents=3, obs_dim=1, num_edges=len(ONE_WAY[0]))
-    obs = np.zeros((3, 1), np.float32)
-    with pytest.raises(ValueError, match="not a symmetric graph"):
-        buffer.add(obs, np.zeros(3, np.int32), np.zeros(3, np.float32), obs, False, False,
-                   edges=(ONE_WAY[0], ONE_WAY[1]), next_edges=(ONE_WAY[0], ONE_WAY[1]))
+def test_batcher_keeps_missing_reverse_edges_at_minus_one():
+    graph = Graph(3, [1, 0, 2], [0, 1, 1])
+    reverse = GraphBatcher(graph).flat_indices(2)[2]
+    np.testing.assert_array_equal(reverse, [1, 0, -1, 4, 3, -1])

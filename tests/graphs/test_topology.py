@@ -155,10 +155,9 @@ def test_arrays_are_read_only():
     (lambda: random(5, 5, seed=0), "Received: k=5"),
     (lambda: Graph(3, [0, 1], [1]), "same length. Received 2 and 1"),
     (lambda: Graph(3, [[0, 1]], [[1, 0]]), "senders must be a 1-D array"),
-    (lambda: Graph(3, [0, 1], [1, 2]).reverse, "Edge 0 -> 1 has no reverse edge"),
 ], ids=["out_of_range", "negative", "flat_edges", "edges_2x3", "self_loop", "float_dtype", "num_nodes_0",
         "grid_rows_0", "full_bool", "knn_k_too_big", "knn_nan", "knn_1d", "random_k_too_big",
-        "length_mismatch", "graph_2d_senders", "graph_not_symmetric"])
+        "length_mismatch", "graph_2d_senders"])
 def test_errors(build, message):
     with pytest.raises(ValueError, match=message):
         build()
@@ -192,3 +191,19 @@ def test_resolve_graph(spec, environment, num_agents, expected):
 def test_resolve_graph_errors(spec, environment, num_agents, message):
     with pytest.raises(ValueError, match=message):
         resolve_graph(spec, environment, num_agents)
+
+
+def test_directed_graph_marks_missing_reverse_edges_with_minus_one():
+    graph = Graph(3, [1, 0, 2], [0, 1, 1])  # 1 -> 0, 0 -> 1, 2 -> 1 (no 1 -> 2)
+    np.testing.assert_array_equal(graph.reverse, [1, 0, -1])
+    assert not graph.symmetric and from_edges(3, [(0, 1), (1, 2)]).symmetric
+
+
+def test_directed_knn_gives_exactly_k_in_neighbours_each():
+    # points on a line at 0, 1, 3, 7: nearest of 0 -> {1}, of 1 -> {0}, of 3 -> {1}, of 7 -> {3}
+    graph = knn(np.array([[0.0], [1.0], [3.0], [7.0]]), 1, symmetric=False)
+    np.testing.assert_array_equal(graph.receivers, [0, 1, 2, 3])
+    np.testing.assert_array_equal(graph.senders, [1, 0, 1, 2])
+    np.testing.assert_array_equal(graph.reverse, [1, 0, -1, -1])
+    two = knn(np.random.default_rng(0).normal(size=(9, 2)), 3, symmetric=False)
+    assert two.num_edges == 27 and np.all(two.degrees() == 3)

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import keras_ip
-from keras_ip.graphs import GraphBatcher, from_edges, graph_tensor, random
+from keras_ip.graphs import GraphBatcher, from_edges, graph_tensor, knn, random
 from keras_ip.layers import IndependentPropagation, LoopyBPPropagation, MeanFieldPropagation
 
 PATH = from_edges(3, [(0, 1), (1, 2)])   # 0 - 1 - 2
@@ -107,8 +107,9 @@ def reference_loopy_bp(layer, states, adjacency):
 
 @pytest.mark.parametrize("cls, reference", [(MeanFieldPropagation, reference_mean_field),
                                             (LoopyBPPropagation, reference_loopy_bp)])
-def test_two_hops_match_dense_reference_on_random_graph(cls, reference):
-    graph = random(7, 2, seed=3)
+@pytest.mark.parametrize("graph", [random(7, 2, seed=3), knn(np.random.default_rng(5).normal(size=(7, 2)), 2,
+                                                                  symmetric=False)], ids=["random", "directed_knn"])
+def test_two_hops_match_dense_reference(cls, reference, graph):
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
     layer = cls(units=5, hops=2, intention_dim=3)
     actual = layer(graph_tensor(states, graph)).numpy()
