@@ -22,8 +22,9 @@ from keras_ip.config import ARCHITECTURE_FIELDS, FIELD_NAMES, IPConfig
 from keras_ip.envs.adapter import ParallelEnvAdapter
 from keras_ip.envs.registry import make_env
 from keras_ip.export import export_saved_model
+from keras_ip.graphs.dynamic import KNN
 from keras_ip.graphs.resolve import resolve_graph
-from keras_ip.graphs.tensor import GraphBatcher
+from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.logger import Logger
 from keras_ip.networks import ActionSpec, build_networks
@@ -52,7 +53,7 @@ class IPAgent:
       Every other argument is a field of `keras_ip.config.IPConfig`, documented there.
     """
 
-    def __init__(self, env, graph="grid", propagation="mean_field", hops=2, units=128, critic_hops=1,
+    def __init__(self, env, graph="grid", k=None, every=1, propagation="mean_field", hops=2, units=128, critic_hops=1,
                  encoder_layers=1, learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2, target_entropy=None,
                  batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
                  gumbel_temperature=1.0, jit_compile=True, seed=None, env_kwargs=None):
@@ -77,34 +78,64 @@ class IPAgent:
     # ----------------------------------------------------------------------------- building
     def _build(self):
         c = self.config
-        self.graph = resolve_graph(c.graph, self.env, self.adapter.num_agents, seed=c.seed)
         a = self.adapter
+        resolved = resolve_graph(c.graph, self.env, a.num_agents, seed=c.seed, k=c.k, every=c.every)
+        self.graph_schedule = resolved if isinstance(resolved, KNN) else None
+        self.graph = None if self.graph_schedule else resolved  # a dynamic graph is built at reset
+        group_ids = a.group_ids if a.num_groups > 1 else None
         self.action_spec = (ActionSpec(num_actions=a.num_actions) if a.discrete
                             else ActionSpec(action_dim=a.action_dim, low=a.action_low, high=a.action_high))
         if c.seed is not None:
             tf.keras.utils.set_random_seed(c.seed)
         self.networks = build_networks(a.obs_dim, self.action_spec, c.propagation, c.units, c.hops, c.critic_hops,
-                                       c.encoder_layers)
-        self.learner = SACLearner(self.networks, self.action_spec, self.graph, learning_rate=c.learning_rate,
+                                       c.encoder_layers, a.num_groups)
+        self.learner = SACLearner(self.networks, self.action_spec, self.graph, group_ids=group_ids,
+                                  learning_rate=c.learning_rate,
                                   gamma=c.gamma, tau=c.tau, alpha=c.alpha, target_entropy=c.target_entropy,
                                   gumbel_temperature=c.gumbel_temperature, jit_compile=c.jit_compile,
                                   seed=None if c.seed is None else c.seed + 1)
         self._act_generator = (tf.random.Generator.from_seed(c.seed + 2) if c.seed is not None
                                else tf.random.Generator.from_non_deterministic_state())
-        self._batcher = GraphBatcher(self.graph)
-        self._act = tf.function(self._act_graph, jit_compile=c.jit_compile)
+        self._group_ids = group_ids
+        self._batcher = None if self.graph is None else GraphBatcher(self.graph, group_ids)
+        self._act_static = tf.function(self._act_on_static_graph, jit_compile=c.jit_compile)
+        self._act_dynamic = tf.function(self._act_on_graphs, jit_compile=c.jit_compile)
 
-    def _act_graph(self, observations, deterministic):
+    def _act_on_static_graph(self, observations, deterministic):
         """observations [K, N, d] -> actions [K, N] or [K, N, k]; `deterministic` is a Python bool."""
+        return self._select(observations, self._batcher(observations), deterministic)
+
+    def _act_on_graphs(self, observations, senders, receivers, deterministic):
+        """As above with one graph per row: senders, receivers int32 [K, E]."""
+        graph = batch_graph_tensor(observations, senders, receivers, group_ids=self._group_ids)
+        return self._select(observations, graph, deterministic)
+
+    def _select(self, observations, graph, deterministic):
         shape = tf.shape(observations)
-        actions = select_actions(self.networks.actor(self._batcher(observations)), self.action_spec,
-                                 self._act_generator, deterministic)
+        actions = select_actions(self.networks.actor(graph), self.action_spec, self._act_generator, deterministic)
         return tf.reshape(actions, tf.concat([shape[:2], tf.shape(actions)[1:]], axis=0))
+
+    def _act(self, observations, deterministic, graph=None):
+        """numpy [K, N, d] -> numpy actions, on the agent's static graph or on `graph` (a Graph)."""
+        if graph is None:
+            return self._act_static(observations, deterministic).numpy()
+        tiled = [np.broadcast_to(edges, (observations.shape[0], graph.num_edges)) for edges in
+                 (graph.senders, graph.receivers)]
+        return self._act_dynamic(observations, *tiled, deterministic).numpy()
 
     def _make_replay(self):
         a = self.adapter
+        num_edges = self.graph_schedule.num_edges(a.num_agents) if self.graph_schedule else None
         return ReplayBuffer(self.config.buffer_size, a.num_agents, a.obs_dim,
-                            action_dim=None if a.discrete else a.action_dim, seed=self.config.seed)
+                            action_dim=None if a.discrete else a.action_dim, num_edges=num_edges,
+                            seed=self.config.seed)
+
+    def _graph_from_env(self) -> Graph:
+        positions = self.adapter.positions()
+        if positions is None:
+            raise ValueError('graph="knn" needs agent positions, and this environment exposes none (keras-ip '
+                             "scenarios, mpe2 and magent2 do). Pass a Graph or a callable env -> Graph instead.")
+        return self.graph_schedule.build(positions)
 
     # ----------------------------------------------------------------------------- training
     def fit(self, steps: int, callbacks=None, progress_bar: bool = True):
@@ -151,13 +182,20 @@ class IPAgent:
         if self._last_obs is None:
             self._last_obs = self.adapter.reset(seed=self._next_env_seed())
             self._episode_return, self._episode_length = 0.0, 0
-        obs = self._last_obs
+            if self.graph_schedule:
+                self.graph = self._graph_from_env()
+        obs, graph = self._last_obs, self.graph
         if self.num_timesteps < self.config.learning_starts:
             actions = self.adapter.random_actions(self._rng)
         else:
-            actions = self._act(obs[None], False)[0].numpy()
+            actions = self._act(obs[None], False, graph if self.graph_schedule else None)[0]
         next_obs, rewards, terminated, truncated, _ = self.adapter.step(actions)
-        self.replay.add(obs, actions, rewards, next_obs, terminated, truncated)
+        edges = {}
+        if self.graph_schedule:
+            if self.graph_schedule.due(self._episode_length + 1):
+                self.graph = self._graph_from_env()
+            edges = dict(edges=(graph.senders, graph.receivers), next_edges=(self.graph.senders, self.graph.receivers))
+        self.replay.add(obs, actions, rewards, next_obs, terminated, truncated, **edges)
         self.num_timesteps += 1
         self._episode_return += float(np.sum(rewards))
         self._episode_length += 1
@@ -174,9 +212,14 @@ class IPAgent:
         return int(self._rng.integers(2**31 - 1))
 
     # ----------------------------------------------------------------------------- acting
-    def predict(self, observations, deterministic: bool = True) -> np.ndarray:
+    def predict(self, observations, deterministic: bool = True, graph=None) -> np.ndarray:
         """Every agent's action for one joint state [N, d] or a batch [B, N, d].
 
+        Args:
+          observations: float [N, d] or [B, N, d].
+          deterministic: greedy actions (True) or samples from the policy.
+          graph: the `keras_ip.graphs.Graph` the agents communicate over; required for a
+            dynamic graph (graph="knn"), optional otherwise (defaults to the agent's graph).
         Returns:
           int32 [N] / [B, N] (discrete) or float32 [N, k] / [B, N, k] within the action bounds.
         """
@@ -189,7 +232,12 @@ class IPAgent:
                              f"[batch, {expected[0]}, {expected[1]}]. Received shape {obs.shape}.")
         if not np.all(np.isfinite(batch)):
             raise ValueError("observations contain NaN or infinite values.")
-        actions = self._act(batch, bool(deterministic)).numpy()
+        if graph is None and self.graph_schedule:
+            raise ValueError('This agent uses graph="knn", rebuilt from positions; pass graph= (for example '
+                             "keras_ip.graphs.KNN(k).build(positions)) to predict.")
+        if graph is not None and (not isinstance(graph, Graph) or graph.num_nodes != expected[0]):
+            raise ValueError(f"graph must be a keras_ip.graphs.Graph over {expected[0]} agents. Received: {graph!r}")
+        actions = self._act(batch, bool(deterministic), graph)
         return actions[0] if single else actions
 
     def evaluate(self, episodes: int = 10, deterministic: bool = True, seed=None) -> float:
@@ -203,10 +251,12 @@ class IPAgent:
         returns = []
         for episode in range(episodes):
             obs = self.adapter.reset(seed=None if seed is None else seed + episode)
-            total = 0.0
+            total, step, graph = 0.0, 0, None
             while True:
-                obs, rewards, _, _, _ = self.adapter.step(self.predict(obs, deterministic))
-                total += float(np.sum(rewards))
+                if self.graph_schedule and self.graph_schedule.due(step):
+                    graph = self._graph_from_env()
+                obs, rewards, _, _, _ = self.adapter.step(self.predict(obs, deterministic, graph))
+                total, step = total + float(np.sum(rewards)), step + 1
                 if self.adapter.episode_over:
                     break
             returns.append(total)
@@ -266,14 +316,17 @@ class IPAgent:
 
     def _write(self, directory: pathlib.Path, include_replay: bool):
         config = self.config.to_dict()
-        graph = self.graph
-        config["graph"] = config["graph"] if isinstance(config["graph"], str) else None
+        if isinstance(self.config.graph, KNN):
+            config.update(graph="knn", k=self.config.graph.k, every=self.config.graph.every)
+        elif not isinstance(config["graph"], str):
+            config["graph"] = None
         state = {"config": config, "env_name": self.env_name, "env_kwargs": self.env_kwargs,
                  "num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
                  "rng_state": self._rng.bit_generator.state, "keras_ip_format": 1}
         (directory / CONFIG_FILE).write_text(json.dumps(state, indent=2, default=_json_default))
-        np.savez(directory / GRAPH_FILE, num_nodes=graph.num_nodes, senders=graph.senders,
-                 receivers=graph.receivers)
+        if self.graph_schedule is None:
+            np.savez(directory / GRAPH_FILE, num_nodes=self.graph.num_nodes, senders=self.graph.senders,
+                     receivers=self.graph.receivers)
         checkpoint = tf.train.Checkpoint(act_generator=self._act_generator, **self.learner.checkpoint_objects())
         checkpoint.write(str(directory / CHECKPOINT_DIR / "agent"))
         self.export(directory / SERVING_DIR)
@@ -298,14 +351,15 @@ class IPAgent:
                              "pass env= to IPAgent.load.")
         config = state["config"]
         graph_spec = config["graph"]
-        with np.load(path / GRAPH_FILE) as saved:  # the graph trained on, even for graph="random"
-            config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
+        if graph_spec != "knn":
+            with np.load(path / GRAPH_FILE) as saved:  # the graph trained on, even for graph="random"
+                config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
         if env is None:
             agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **config)
         else:
             agent = cls(env, **config)
             agent.env_name, agent.env_kwargs = state["env_name"], state["env_kwargs"]
-        if graph_spec is not None:
+        if isinstance(graph_spec, str):
             agent.config.graph = graph_spec  # report the name it was built from; the graph stays the saved one
         checkpoint = tf.train.Checkpoint(act_generator=agent._act_generator, **agent.learner.checkpoint_objects())
         checkpoint.read(str(path / CHECKPOINT_DIR / "agent")).assert_existing_objects_matched()

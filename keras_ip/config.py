@@ -13,7 +13,7 @@ from typing import Any
 from keras_ip._checks import is_int
 
 PROPAGATIONS = ("mean_field", "loopy_bp", "none")
-ARCHITECTURE_FIELDS = ("graph", "propagation", "hops", "units", "critic_hops", "encoder_layers")
+ARCHITECTURE_FIELDS = ("graph", "k", "every", "propagation", "hops", "units", "critic_hops", "encoder_layers")
 
 
 @dataclasses.dataclass
@@ -21,8 +21,11 @@ class IPConfig:
     """Hyperparameters of `keras_ip.IPAgent` (same names, same defaults).
 
     Attributes:
-      graph: "grid", "full", "random", a `keras_ip.graphs.Graph`, or a callable
+      graph: "grid", "full", "random", "knn" (rebuilt from agent positions during the
+        episode), a `keras_ip.graphs.Graph`, a `keras_ip.graphs.KNN`, or a callable
         env -> Graph.
+      k: neighbours per agent for graph="knn" (default 8) and graph="random" (default 3).
+      every: environment steps between k-NN rebuilds (graph="knn").
       propagation: "mean_field" (eq. 5), "loopy_bp" (appendix B.2) or "none" (independent
         policies, the paper's ablation).
       hops: propagation iterations M of the policy network.
@@ -50,6 +53,8 @@ class IPConfig:
     """
 
     graph: Any = "grid"
+    k: int | None = None
+    every: int = 1
     propagation: str = "mean_field"
     hops: int = 2
     units: int = 128
@@ -76,7 +81,8 @@ class IPConfig:
         """Raises ValueError naming the first invalid field and the value received."""
         if self.propagation not in PROPAGATIONS:
             raise ValueError(f"propagation must be one of {PROPAGATIONS}. Received: propagation={self.propagation!r}")
-        for name in ("hops", "units", "encoder_layers", "batch_size", "buffer_size", "train_freq", "gradient_steps"):
+        for name in ("hops", "units", "encoder_layers", "batch_size", "buffer_size", "train_freq", "gradient_steps",
+                     "every"):
             _require(name, getattr(self, name), lambda v: is_int(v) and v >= 1, "an integer >= 1")
         for name in ("critic_hops", "learning_starts"):
             _require(name, getattr(self, name), lambda v: is_int(v) and v >= 0, "an integer >= 0")
@@ -85,13 +91,15 @@ class IPConfig:
         _require("tau", self.tau, lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]")
         _require("alpha", self.alpha, lambda v: v == "auto" or (_is_number(v) and v > 0),
                  'a positive number or "auto"')
+        _require("k", self.k, lambda v: v is None or (is_int(v) and v >= 1), "an integer >= 1 or None")
         _require("target_entropy", self.target_entropy, lambda v: v is None or _is_number(v), "a number or None")
         _require("gumbel_temperature", self.gumbel_temperature, lambda v: _is_number(v) and v > 0, "a positive number")
         _require("jit_compile", self.jit_compile, lambda v: isinstance(v, bool), "True or False")
         _require("seed", self.seed, lambda v: v is None or (is_int(v) and v >= 0), "a non-negative integer or None")
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Field name -> value, shallow: a Graph or KNN object stays an object."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 def _is_number(value) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from keras_ip.graphs.tensor import graph_tensor
+from keras_ip.graphs.tensor import GROUP, graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.layers import PROPAGATION_LAYERS, CategoricalHead, NeighbourhoodCritic, TanhGaussianHead
 
@@ -68,7 +68,7 @@ class Actor(tf.keras.Model):
     """
 
     def __init__(self, propagation: str, action_spec: ActionSpec, units: int, hops: int, encoder_layers: int = 1,
-                 **kwargs):
+                 num_groups: int = 1, **kwargs):
         super().__init__(**kwargs)
         if propagation not in PROPAGATION_LAYERS:
             raise ValueError(f"propagation must be one of {sorted(PROPAGATION_LAYERS)}. "
@@ -77,7 +77,8 @@ class Actor(tf.keras.Model):
         self.action_spec = action_spec
         intention_dim = action_spec.num_actions if action_spec.discrete else 2 * action_spec.action_dim
         self.propagation = PROPAGATION_LAYERS[propagation](units=units, hops=hops, intention_dim=intention_dim,
-                                                           encoder_layers=encoder_layers, name=propagation)
+                                                           encoder_layers=encoder_layers, num_groups=num_groups,
+                                                           name=propagation)
         self.head = (CategoricalHead(action_spec.num_actions, name="head") if action_spec.discrete
                      else TanhGaussianHead(action_spec.action_dim, name="head"))
 
@@ -97,7 +98,7 @@ class Networks(NamedTuple):
 
 
 def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "mean_field", units: int = 128,
-                   hops: int = 2, critic_hops: int = 1, encoder_layers: int = 1) -> Networks:
+                   hops: int = 2, critic_hops: int = 1, encoder_layers: int = 1, num_groups: int = 1) -> Networks:
     """Creates and builds (variables created) all networks; the target starts equal to V.
 
     Args:
@@ -105,6 +106,7 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
       action_spec: the agents' `ActionSpec`.
       propagation: "mean_field", "loopy_bp" or "none".
       units, hops, encoder_layers: policy network width, propagation hops M, encoder depth.
+      num_groups: agent groups, each with its own first encoder layer (heterogeneous agents).
       critic_hops: rounds of state messages in Q_i and V_i (>= 0); Q_i always adds one
         round of action messages so it sees a_Ni.
     """
@@ -112,12 +114,13 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
 
     def critic(kind, name):
         return NeighbourhoodCritic(kind, units, critic_hops, action_spec.num_actions if kind == "discrete_q" else None,
-                                   encoder_layers, name=name)
+                                   encoder_layers, num_groups, name=name)
 
-    networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, name="actor"),
+    networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, num_groups, name="actor"),
                         critic1=critic(q_kind, "critic1"), critic2=critic(q_kind, "critic2"),
                         value=critic("value", "value"), target_value=critic("value", "target_value"))
-    dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])))
+    dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])),
+                         **({GROUP: np.zeros(2, np.int32)} if num_groups > 1 else {}))
     dummy_actions = tf.zeros([2, action_spec.critic_features])
     networks.actor(dummy)
     networks.critic1(dummy, dummy_actions)

@@ -2,6 +2,7 @@
 
 from keras_ip.envs.adapter import ParallelEnvAdapter
 from keras_ip.envs.coordination import CoordinationGame
+from keras_ip.envs.jungle import Jungle
 from keras_ip.envs.registry import make_env, register, registered_names
 
-__all__ = ["CoordinationGame", "ParallelEnvAdapter", "make_env", "register", "registered_names"]
+__all__ = ["CoordinationGame", "Jungle", "ParallelEnvAdapter", "make_env", "register", "registered_names"]

@@ -4,8 +4,13 @@ Learners see N agents as rows of arrays (row i is `env.possible_agents[i]`), not
 dicts. Agents that have left the episode keep their row: zero observation, zero
 reward, `terminated` True, and no action is sent for them.
 
-Only homogeneous agents are supported for now: every agent shares one flat Box
-observation space shape and one Discrete or Box action space.
+Agents fall into groups by name ("adversary_0" -> "adversary", "red_3" -> "red"). Groups
+may have different observation sizes (the paper's heterogeneous navigation): rows are
+zero-padded to the largest size and `group_ids` tells the networks which encoder each
+row needs. All agents must share one Discrete or Box action space.
+
+Where the environment has agent positions (keras-ip's own scenarios, mpe2's particle
+worlds, magent2's grid worlds), `positions()` returns them for k-NN graphs.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ class ParallelEnvAdapter:
     Attributes:
       agents: list of N agent names, `env.possible_agents` in order.
       num_agents: N.
-      obs_dim: flattened observation size d.
+      obs_dim: flattened observation size d (the largest group's; smaller rows are zero-padded).
+      group_names, group_ids, group_obs_dims: the agent groups, each agent's group index
+        int32 [N], and each group's own observation size.
       action_space: the shared gymnasium action space.
       discrete: True for a Discrete action space.
       num_actions: number of discrete actions (Discrete only).
@@ -47,7 +54,11 @@ class ParallelEnvAdapter:
         if not self.agents:
             raise ValueError(f"The environment has no agents. Received: possible_agents={env.possible_agents!r}")
         self.num_agents = len(self.agents)
-        self.obs_dim = _shared_observation_size(env, self.agents)
+        self.group_names, self.group_ids, self.group_obs_dims = _observation_groups(env, self.agents)
+        self.num_groups = len(self.group_names)
+        self.obs_dim = max(self.group_obs_dims)
+        self._row_sizes = np.asarray(self.group_obs_dims)[self.group_ids]  # [N]
+        self._last_positions = None
         self.action_space = _shared_action_space(env, self.agents)
         self.discrete = isinstance(self.action_space, gymnasium.spaces.Discrete)
         if self.discrete:
@@ -120,32 +131,78 @@ class ParallelEnvAdapter:
             return int(action)
         return action.reshape(self.action_space.shape).astype(self.action_space.dtype)
 
+    def positions(self) -> np.ndarray | None:
+        """float64 [N, 2] agent positions in agent order, or None if the env has none.
+
+        Agents that have left the episode keep their last known position.
+        """
+        found = _env_positions(self.env, self.agents)
+        if found is None:
+            return None
+        positions, alive = found
+        if self._last_positions is not None:
+            positions[~alive] = self._last_positions[~alive]
+        self._last_positions = positions
+        return positions
+
     def _stack_observations(self, observations: dict) -> np.ndarray:
-        stacked = np.zeros((self.num_agents, self.obs_dim), np.float32)  # [N, obs_dim]
+        stacked = np.zeros((self.num_agents, self.obs_dim), np.float32)  # [N, obs_dim], zero padded
         for i, agent in enumerate(self.agents):
             if agent not in observations:
                 continue
             row = np.asarray(observations[agent], np.float32).reshape(-1)
-            if row.shape != (self.obs_dim,):
-                raise ValueError(f"The observation of {agent} has {row.size} values; its space has {self.obs_dim}.")
+            if row.shape != (self._row_sizes[i],):
+                raise ValueError(f"The observation of {agent} has {row.size} values; its space has "
+                                 f"{self._row_sizes[i]}.")
             if not np.all(np.isfinite(row)):
                 raise ValueError(f"The observation of {agent} holds NaN or infinite values. Received: {row}")
-            stacked[i] = row
+            stacked[i, :row.size] = row
         return stacked
 
 
-def _shared_observation_size(env, agents: list) -> int:
-    """The flattened size of the one Box observation space shape all agents share."""
-    shapes = {}
+def group_of(agent: str) -> str:
+    """The group an agent name belongs to: the name without a trailing "_<index>"."""
+    prefix, _, index = agent.rpartition("_")
+    return prefix if prefix and index.isdigit() else agent
+
+
+def _observation_groups(env, agents: list) -> tuple:
+    """(group names, int32 [N] group index per agent, flattened observation size per group)."""
+    names, ids, sizes = [], [], []
     for agent in agents:
         space = env.observation_space(agent)
         if not isinstance(space, gymnasium.spaces.Box):
             raise TypeError(f"Observation spaces must be gymnasium Box spaces. Received: {agent} has {space}")
-        shapes[agent] = space.shape
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f"Heterogeneous agents are not supported yet: observation space shapes differ across "
-                         f"agents. Received: {shapes}")
-    return int(np.prod(shapes[agents[0]]))
+        group, size = group_of(agent), int(np.prod(space.shape))
+        if group not in names:
+            names.append(group)
+            sizes.append(size)
+        g = names.index(group)
+        if sizes[g] != size:
+            raise ValueError(f"Agents of one group must share an observation size; group {group!r} has {sizes[g]} "
+                             f"and {size} ({agent}). Rename the agents so that each group is uniform.")
+        ids.append(g)
+    return names, np.asarray(ids, np.int32), sizes
+
+
+def _env_positions(env, agents: list):
+    """(float64 [N, 2] positions, bool [N] alive) from keras-ip, mpe2 or magent2 envs, else None."""
+    base = getattr(env, "unwrapped", env)
+    if callable(getattr(base, "agent_positions", None)):
+        return np.array(base.agent_positions(), np.float64).reshape(len(agents), -1)[:, :2], np.ones(len(agents), bool)
+    world = getattr(base, "world", None)
+    if world is not None and hasattr(world, "agents"):  # mpe2 particle worlds
+        by_name = {a.name: a.state.p_pos for a in world.agents}
+        return np.array([by_name[a] for a in agents], np.float64), np.ones(len(agents), bool)
+    engine, handles = getattr(base, "env", None), getattr(base, "handles", None)
+    if engine is not None and handles is not None and hasattr(engine, "get_pos"):  # magent2 grid worlds
+        positions, alive = np.zeros((len(agents), 2)), np.zeros(len(agents), bool)
+        for handle in handles:
+            ids = engine.get_agent_id(handle)  # global indices into possible_agents
+            positions[ids] = engine.get_pos(handle)
+            alive[ids] = True
+        return positions, alive
+    return None
 
 
 def _shared_action_space(env, agents: list) -> gymnasium.spaces.Space:
@@ -153,8 +210,9 @@ def _shared_action_space(env, agents: list) -> gymnasium.spaces.Space:
     space = env.action_space(agents[0])
     for agent in agents[1:]:
         if env.action_space(agent) != space:
-            raise ValueError(f"Heterogeneous agents are not supported yet: action spaces differ across agents. "
-                             f"Received: {agents[0]} has {space}, {agent} has {env.action_space(agent)}")
+            raise ValueError(f"All agents must share one action space (different observation sizes per group are "
+                             f"supported, different action spaces are not). Received: {agents[0]} has {space}, "
+                             f"{agent} has {env.action_space(agent)}")
     if isinstance(space, gymnasium.spaces.Discrete):
         if space.start != 0:
             raise ValueError(f"Discrete action spaces must start at 0. Received: start={space.start}")

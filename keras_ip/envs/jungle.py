@@ -78,6 +78,9 @@ class Jungle(ParallelEnv):
       attacked_reward: reward to the victim per attack received (a penalty, <= 0 in DGN).
       render_mode: None or "ansi" (`render()` returns the map as text).
 
+    Attributes:
+      rewards_per_event: float64 [3], (eat_reward, attack_reward, attacked_reward).
+
     Observations: float32 [view * view * 3 + 2] in [0, 1]: the window [view, view, 3]
       (rows = y, columns = x, channels last: out-of-map, other agents, food) flattened
       in C order, then the agent's own (x, y) / (map_size - 1).
@@ -119,8 +122,8 @@ class Jungle(ParallelEnv):
         self.possible_agents = [f"agent_{i}" for i in range(self.n_agents)]
         self.agents = []
         obs_size = self.view * self.view * NUM_CHANNELS + 2
-        self.observation_spaces = {
-            agent: gymnasium.spaces.Box(0.0, 1.0, shape=(obs_size,), dtype=np.float32) for agent in self.possible_agents}
+        self.observation_spaces = {agent: gymnasium.spaces.Box(0.0, 1.0, shape=(obs_size,), dtype=np.float32)
+                                   for agent in self.possible_agents}
         self.action_spaces = {agent: gymnasium.spaces.Discrete(NUM_ACTIONS) for agent in self.possible_agents}
         self.np_random = np.random.default_rng()
         radius = self.view // 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from keras_ip.envs.coordination import CoordinationGame
+from keras_ip.envs.jungle import Jungle
 
 _FACTORIES: dict[str, Callable] = {}
 
@@ -52,3 +53,4 @@ def make_env(name: str, **kwargs):
 
 
 register("coordination", CoordinationGame)
+register("jungle", Jungle)

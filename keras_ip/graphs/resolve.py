@@ -5,25 +5,35 @@ from __future__ import annotations
 import math
 
 from keras_ip.graphs import topology
+from keras_ip.graphs.dynamic import KNN
 
 RANDOM_GRAPH_NEIGHBOURS = 3  # the paper's "IP(neighbors=3)+random" ablation (F.2)
+KNN_NEIGHBOURS = 8  # the paper's best k on cooperative navigation (F.2, figure 8c)
 
 
-def resolve_graph(spec, env, num_agents: int, seed=None) -> topology.Graph:
-    """The agent graph for `env`.
+def resolve_graph(spec, env, num_agents: int, seed=None, k=None, every: int = 1):
+    """The agent graph for `env`: a static `Graph`, or a `KNN` rebuilt from positions.
 
     Args:
-      spec: a `Graph`; a callable env -> Graph; or a name:
+      spec: a `Graph`; a `KNN`; a callable env -> Graph; or a name:
         "grid": the environment's own grid (`env.grid_shape` = (rows, cols)), or a square
           lattice when N is a perfect square;
         "full": every pair of agents;
-        "random": 3 random neighbours per agent, made symmetric (seeded by `seed`).
+        "random": k (default 3) random neighbours per agent, made symmetric (seeded);
+        "knn": each agent's k (default 8) nearest agents, rebuilt every `every` steps
+          from the environment's agent positions.
       env: the PettingZoo environment (its `unwrapped` is inspected).
       num_agents: N.
+      seed: seeds graph="random".
+      k, every: see "random" and "knn".
     Returns:
-      a `Graph` with N nodes. Raises ValueError when the spec cannot apply to `env`.
+      a `Graph` with N nodes or a `KNN`. Raises ValueError when the spec cannot apply.
     """
     base = getattr(env, "unwrapped", env)
+    if spec == "knn":
+        spec = KNN(KNN_NEIGHBOURS if k is None else k, every)
+    if isinstance(spec, KNN):
+        return spec
     if isinstance(spec, topology.Graph):
         graph = spec
     elif callable(spec):
@@ -35,10 +45,10 @@ def resolve_graph(spec, env, num_agents: int, seed=None) -> topology.Graph:
     elif spec == "full":
         graph = topology.full(num_agents)
     elif spec == "random":
-        graph = topology.random(num_agents, min(RANDOM_GRAPH_NEIGHBOURS, num_agents - 1), seed)
+        graph = topology.random(num_agents, min(RANDOM_GRAPH_NEIGHBOURS if k is None else k, num_agents - 1), seed)
     else:
-        raise ValueError('graph must be "grid", "full", "random", a keras_ip.graphs.Graph or a callable '
-                         f"env -> Graph. Received: graph={spec!r}")
+        raise ValueError('graph must be "grid", "full", "random", "knn", a keras_ip.graphs.Graph, a '
+                         f"keras_ip.graphs.KNN or a callable env -> Graph. Received: graph={spec!r}")
     if graph.num_nodes != num_agents:
         raise ValueError(f"The graph has {graph.num_nodes} nodes but the environment has {num_agents} agents.")
     return graph

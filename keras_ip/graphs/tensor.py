@@ -1,8 +1,9 @@
 """The one place that turns per-agent arrays plus a topology into a `tfgnn.GraphTensor`.
 
 Schema (shared by every layer of `keras_ip.layers`):
-  node set "agents":      feature "hidden_state" float32 [total_agents, d]
-                          (plus whatever extra node features the caller passes)
+  node set "agents":      feature "hidden_state" float32 [total_agents, d]; with agent
+                          groups, "group" int32 [total_agents] (which encoder a row needs);
+                          plus whatever extra node features the caller passes
   edge set "neighbours":  source -> target over "agents";
                           feature "reverse" int32 [total_edges], the global index of the
                           reverse edge or -1 (loopy belief propagation needs it).
@@ -26,6 +27,7 @@ AGENTS = "agents"
 NEIGHBOURS = "neighbours"
 HIDDEN_STATE = tfgnn.HIDDEN_STATE
 REVERSE = "reverse"
+GROUP = "group"
 
 
 def assemble_graph_tensor(node_features: dict, senders, receivers, reverse, num_components, nodes_per_component,
@@ -98,8 +100,9 @@ class GraphBatcher:
       `tfgnn.GraphTensor` with B components (B * N agents, B * E edges).
     """
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, group_ids=None):
         self.graph = graph
+        self.group_ids = None if group_ids is None else np.asarray(group_ids, np.int32)  # [N] or None
         self._cache = {}
 
     def flat_indices(self, batch_size: int):
@@ -125,18 +128,21 @@ class GraphBatcher:
             raise ValueError(f"observations has {observations.shape[1]} agents but the graph has "
                              f"{self.graph.num_nodes}.")
         senders, receivers, reverse = (tf.constant(a) for a in self.flat_indices(batch_size))
+        if self.group_ids is not None:
+            extra_node_features = dict(extra_node_features, **{GROUP: np.tile(self.group_ids, (batch_size, 1))})
         features = _flatten_features({HIDDEN_STATE: observations, **extra_node_features}, batch_dims=2)
         return assemble_graph_tensor(features, senders, receivers, reverse, batch_size, self.graph.num_nodes,
                              self.graph.num_edges)
 
 
-def batch_graph_tensor(observations, senders, receivers, **extra_node_features) -> tfgnn.GraphTensor:
+def batch_graph_tensor(observations, senders, receivers, group_ids=None, **extra_node_features) -> tfgnn.GraphTensor:
     """B joint states, each with its own graph, as one GraphTensor (TF ops only).
 
     Args:
       observations: float [B, N, d].
       senders, receivers: int32 [B, E], a symmetric graph per row with indices local to
         the row (e.g. replayed k-NN graphs). The reverse-edge index is computed here.
+      group_ids: optional int [N], each agent's group (added as node feature "group").
       **extra_node_features: more [B, N, ...] node features.
 
     Returns:
@@ -144,6 +150,9 @@ def batch_graph_tensor(observations, senders, receivers, **extra_node_features) 
     """
     observations = tf.convert_to_tensor(observations, tf.float32)
     shape = tf.shape(observations)
+    if group_ids is not None:
+        groups = tf.tile(tf.constant(np.asarray(group_ids, np.int32))[None], [shape[0], 1])  # [B, N]
+        extra_node_features = dict(extra_node_features, **{GROUP: groups})
     batch_size, num_nodes = shape[0], shape[1]
     senders, receivers = (tf.cast(tf.convert_to_tensor(a), tf.int32) for a in (senders, receivers))
     for name, edges in (("senders", senders), ("receivers", receivers)):

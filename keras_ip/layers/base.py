@@ -15,12 +15,65 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
-from keras_ip.graphs.tensor import AGENTS, HIDDEN_STATE, NEIGHBOURS, REVERSE
+from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, NEIGHBOURS, REVERSE
 
 
 def fresh_initializer(initializer):
     """A new instance of the same initializer (same config)."""
     return tf.keras.initializers.get(tf.keras.initializers.serialize(initializer))
+
+
+@tf.keras.utils.register_keras_serializable(package="keras_ip")
+class GroupedDense(tf.keras.layers.Layer):
+    """A Dense layer per agent group: row i is transformed by the kernel of group_ids[i].
+
+    How heterogeneous agents (paper appendix E.2: "different nonlinear functions to
+    extract the features from heterogeneous observations") share one graph network: only
+    the first layer is per group, everything after it is shared. Cost: num_groups matmuls.
+
+    Init args:
+      units: output width. num_groups: G. activation: as for Dense.
+    Call args:
+      inputs: float32 [nodes, d]. group_ids: int32 [nodes] in [0, G).
+    Call returns:
+      float32 [nodes, units].
+    """
+
+    def __init__(self, units: int, num_groups: int, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_int("units", units)
+        self.num_groups = check_int("num_groups", num_groups)
+        self.activation = tf.keras.activations.get(activation)
+
+    def build(self, input_shape):
+        d = int(input_shape[-1])
+        self.kernel = self.add_weight("kernel", [self.num_groups, d, self.units], initializer="glorot_uniform")
+        self.bias = self.add_weight("bias", [self.num_groups, self.units], initializer="zeros")
+
+    def call(self, inputs, group_ids):
+        every_group = tf.einsum("nd,gdu->gnu", inputs, self.kernel) + self.bias[:, None, :]  # [G, nodes, units]
+        own = tf.one_hot(group_ids, self.num_groups, dtype=inputs.dtype)                     # [nodes, G]
+        return self.activation(tf.einsum("ng,gnu->nu", own, every_group))
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, num_groups=self.num_groups,
+                    activation=tf.keras.activations.serialize(self.activation))
+
+
+def encode_states(graph: tfgnn.GraphTensor, encoder: list) -> tf.Tensor:
+    """Runs an encoder MLP whose first layer may be a `GroupedDense`. Returns [nodes, units]."""
+    agents = graph.node_sets[AGENTS]
+    h = agents[HIDDEN_STATE]
+    for layer in encoder:
+        h = layer(h, agents[GROUP]) if isinstance(layer, GroupedDense) else layer(h)
+    return h
+
+
+def make_encoder(units: int, depth: int, num_groups: int, dense) -> list:
+    """[first layer (per group when num_groups > 1), then depth - 1 shared relu layers]."""
+    first = GroupedDense(units, num_groups, "relu", name="encoder_0") if num_groups > 1 else dense(units, "relu",
+                                                                                                   "encoder_0")
+    return [first] + [dense(units, "relu", f"encoder_{k}") for k in range(1, depth)]
 
 
 class GraphOps:
@@ -64,6 +117,7 @@ class PropagationBase(tf.keras.layers.Layer):
       intention_dim: size of the independent intention mu^0 (for discrete actions the
         number of actions, so mu^0 is the independent policy's action probabilities).
       encoder_layers: depth of the state encoder MLP.
+      num_groups: agent groups with their own first encoder layer (node feature "group").
       kernel_initializer, bias_initializer: for every Dense sublayer.
 
     Call args:
@@ -74,15 +128,17 @@ class PropagationBase(tf.keras.layers.Layer):
     """
 
     def __init__(self, units: int = 128, hops: int = 2, intention_dim: int = 2, encoder_layers: int = 1,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 num_groups: int = 1, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.units = check_int("units", units)
         self.hops = check_int("hops", hops)
         self.intention_dim = check_int("intention_dim", intention_dim)
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
+        self.num_groups = check_int("num_groups", num_groups)
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.bias_initializer = tf.keras.initializers.get(bias_initializer)
-        self.encoder = [self._dense(self.units, "relu", f"encoder_{k}") for k in range(self.encoder_layers)]
+        self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups,
+                                    lambda units, activation, name: self._dense(units, activation, name))
         self.intention = self._dense(self.intention_dim, "softmax", "intention_0")
         message_hops = range(1, self.hops) if self.passes_state_messages else ()
         self.state_self = [self._dense(self.units, None, f"state_self_{m}") for m in message_hops]
@@ -98,20 +154,12 @@ class PropagationBase(tf.keras.layers.Layer):
                                      kernel_initializer=fresh_initializer(self.kernel_initializer),
                                      bias_initializer=fresh_initializer(self.bias_initializer))
 
-    def encode(self, observations: tf.Tensor) -> tf.Tensor:
-        """[nodes, obs_dim] -> h^0 [nodes, units]."""
-        h = observations
-        for layer in self.encoder:
-            h = layer(h)
-        return h
-
     def state_messages(self, h: tf.Tensor, hop: int, ops: GraphOps) -> tf.Tensor:
         """h^{hop-1} -> h^{hop}, for hop in 1 .. hops - 1. [nodes, units] -> [nodes, units]."""
         return tf.nn.relu(self.state_self[hop - 1](h) + self.state_neighbours[hop - 1](ops.sum_of_neighbours(h)))
 
     def call(self, graph: tfgnn.GraphTensor) -> tf.Tensor:
-        observations = graph.node_sets[AGENTS][HIDDEN_STATE]  # [nodes, obs_dim]
-        h0 = self.encode(observations)                        # [nodes, units]
+        h0 = encode_states(graph, self.encoder)               # [nodes, units]
         mu0 = self.intention(h0)                              # [nodes, intention_dim]
         return self.propagate(h0, mu0, GraphOps(graph))
 
@@ -121,6 +169,6 @@ class PropagationBase(tf.keras.layers.Layer):
 
     def get_config(self):
         return dict(super().get_config(), units=self.units, hops=self.hops, intention_dim=self.intention_dim,
-                    encoder_layers=self.encoder_layers,
+                    encoder_layers=self.encoder_layers, num_groups=self.num_groups,
                     kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
                     bias_initializer=tf.keras.initializers.serialize(self.bias_initializer))

@@ -15,9 +15,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from keras_ip.graphs.tensor import AGENTS, HIDDEN_STATE
 from keras_ip._checks import check_int
-from keras_ip.layers.base import GraphOps
+from keras_ip.layers.base import GraphOps, encode_states, make_encoder
 
 CRITIC_KINDS = ("value", "discrete_q", "continuous_q")
 
@@ -38,6 +37,7 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
       hops: rounds of state messages (>= 0).
       num_actions: A, for kind="discrete_q".
       encoder_layers: depth of the state MLP.
+      num_groups: agent groups with their own first encoder layer (node feature "group").
     Call args:
       graph: `tfgnn.GraphTensor`, node feature "hidden_state" [nodes, obs_dim].
       actions: float32 [nodes, A] one-hot (discrete_q) or [nodes, k] in [-1, 1]
@@ -48,7 +48,7 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
     """
 
     def __init__(self, kind: str = "value", units: int = 128, hops: int = 1, num_actions: int | None = None,
-                 encoder_layers: int = 1, **kwargs):
+                 encoder_layers: int = 1, num_groups: int = 1, **kwargs):
         super().__init__(**kwargs)
         if kind not in CRITIC_KINDS:
             raise ValueError(f"kind must be one of {CRITIC_KINDS}. Received: kind={kind!r}")
@@ -60,7 +60,9 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
         self.hops = check_int("hops", hops, minimum=0)
         self.num_actions = None if num_actions is None else check_int("num_actions", num_actions, 2)
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
-        self.encoder = [tf.keras.layers.Dense(units, "relu", name=f"encoder_{k}") for k in range(encoder_layers)]
+        self.num_groups = check_int("num_groups", num_groups)
+        self.encoder = make_encoder(units, encoder_layers, num_groups,
+                                    lambda width, activation, name: tf.keras.layers.Dense(width, activation, name=name))
         self.w_self = [tf.keras.layers.Dense(units, name=f"self_{m}") for m in range(hops)]
         self.w_neighbours = [tf.keras.layers.Dense(units, use_bias=False, name=f"neighbours_{m}") for m in range(hops)]
         self.w_action_message = None if kind == "value" else tf.keras.layers.Dense(units, "relu", name="action_message")
@@ -71,9 +73,7 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
         if (actions is None) != (self.kind == "value"):
             raise ValueError(f"A {self.kind} critic takes actions={'None' if self.kind == 'value' else 'a tensor'}.")
         ops = GraphOps(graph)
-        h = graph.node_sets[AGENTS][HIDDEN_STATE]
-        for layer in self.encoder:
-            h = layer(h)                                                          # [nodes, units]
+        h = encode_states(graph, self.encoder)                                   # [nodes, units]
         for w_self, w_neighbours in zip(self.w_self, self.w_neighbours):
             h = tf.nn.relu(w_self(h) + w_neighbours(ops.sum_of_neighbours(h)))
         if self.kind == "value":
@@ -86,4 +86,4 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
 
     def get_config(self):
         return dict(super().get_config(), kind=self.kind, units=self.units, hops=self.hops,
-                    num_actions=self.num_actions, encoder_layers=self.encoder_layers)
+                    num_actions=self.num_actions, encoder_layers=self.encoder_layers, num_groups=self.num_groups)

@@ -28,7 +28,8 @@ class SACLearner:
     Init args:
       networks: from `keras_ip.networks.build_networks`.
       action_spec: the agents' `ActionSpec`.
-      graph: the static agent graph (per-sample graphs come inside the batch instead).
+      graph: the static agent graph, or None when every batch carries per-sample graphs.
+      group_ids: int [N] agent groups when there are several (heterogeneous agents), else None.
       learning_rate: Adam learning rate of every network (see `IPConfig.learning_rate`).
       gamma: discount (paper: 0.95).
       tau: Polyak coefficient of the target value network (paper: 0.01).
@@ -42,12 +43,14 @@ class SACLearner:
     of scalars: critic_loss, value_loss, policy_loss, alpha_loss, alpha, entropy, q.
     """
 
-    def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph, *, learning_rate: float = 1e-3,
+    def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph | None, *, group_ids=None,
+                 learning_rate: float = 1e-3,
                  gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
                  gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None):
         self.networks = networks
         self.action_spec = action_spec
-        self.batcher = GraphBatcher(graph)
+        self.group_ids = group_ids
+        self.batcher = None if graph is None else GraphBatcher(graph, group_ids)
         # Variables, not Python floats, so changing them never retraces the compiled step.
         self.gamma = tf.Variable(float(gamma), trainable=False, name="gamma")
         self.tau = tf.Variable(float(tau), trainable=False, name="tau")
@@ -86,8 +89,10 @@ class SACLearner:
     def graph_tensor(self, observations, senders=None, receivers=None):
         """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
         if senders is None:
+            if self.batcher is None:
+                raise ValueError("This learner has no static graph; batches must carry senders and receivers.")
             return self.batcher(observations)
-        return batch_graph_tensor(observations, senders, receivers)
+        return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
 
     def _train_step(self, batch):
         nets = self.networks

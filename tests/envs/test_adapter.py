@@ -149,12 +149,10 @@ def test_nan_observation_is_rejected():
 
 
 @pytest.mark.parametrize("space_kwargs, error, message", [
-    ({"observation_spaces": {"a": BOX2, "b": BOX2, "c": gymnasium.spaces.Box(0, 1, (3,))}},
-     ValueError, "Heterogeneous.*observation"),
     ({"observation_spaces": dict.fromkeys("abc", gymnasium.spaces.Discrete(4))}, TypeError, "Box"),
     ({"action_spaces": {"a": gymnasium.spaces.Discrete(3), "b": gymnasium.spaces.Discrete(3),
                         "c": gymnasium.spaces.Discrete(2)}},
-     ValueError, r"Heterogeneous.*action.*c has Discrete\(2\)"),
+     ValueError, r"share one action space.*c has Discrete\(2\)"),
     ({"action_spaces": dict.fromkeys("abc", gymnasium.spaces.MultiDiscrete([2, 2]))}, TypeError, "Discrete or Box"),
     ({"action_spaces": dict.fromkeys("abc", gymnasium.spaces.Discrete(3, start=1))}, ValueError, "start=1"),
     ({"action_spaces": dict.fromkeys("abc", gymnasium.spaces.Box(-np.inf, 1, (2,)))}, ValueError, "finite"),
@@ -168,3 +166,46 @@ def test_wrong_observation_size_is_rejected():
     adapter = ParallelEnvAdapter(FakeEnv(observation_spaces=dict.fromkeys("abc", gymnasium.spaces.Box(0, 9, (3,)))))
     with pytest.raises(ValueError, match="observation of a has 2 values.*3"):
         adapter.reset()
+
+
+class GroupedEnv(FakeEnv):
+    """FakeEnv with agents in two groups: "scout_0" sees 3 values, "truck_0"/"truck_1" see 2."""
+
+    def __init__(self, scout_size=3):
+        super().__init__()
+        self.possible_agents = ["scout_0", "truck_0", "truck_1"]
+        self._observation_spaces = {"scout_0": gymnasium.spaces.Box(0, 9, (scout_size,)), "truck_0": BOX2,
+                                    "truck_1": BOX2}
+        self._action_spaces = dict.fromkeys(self.possible_agents, gymnasium.spaces.Discrete(3))
+
+    def _observations(self):
+        return {agent: np.arange(self._observation_spaces[agent].shape[0], dtype=np.float32) + 10 * i
+                for i, agent in enumerate(self.possible_agents) if agent in self.agents}
+
+
+def test_groups_with_different_observation_sizes_are_zero_padded():
+    adapter = ParallelEnvAdapter(GroupedEnv())
+    assert adapter.group_names == ["scout", "truck"] and adapter.group_obs_dims == [3, 2]
+    np.testing.assert_array_equal(adapter.group_ids, [0, 1, 1])
+    assert adapter.obs_dim == 3
+    np.testing.assert_array_equal(adapter.reset(), [[0, 1, 2], [10, 11, 0], [20, 21, 0]])
+
+
+def test_one_group_with_two_observation_sizes_is_rejected():
+    env = GroupedEnv()
+    env._observation_spaces["truck_1"] = gymnasium.spaces.Box(0, 9, (4,))
+    with pytest.raises(ValueError, match="group 'truck' has 2 and 4"):
+        ParallelEnvAdapter(env)
+
+
+@pytest.mark.parametrize("name, group", [("adversary_0", "adversary"), ("red_12", "red"), ("agent", "agent"),
+                                         ("big_agent_3", "big_agent"), ("a_b", "a_b")])
+def test_group_of(name, group):
+    from keras_ip.envs.adapter import group_of
+    assert group_of(name) == group
+
+
+def test_positions_are_none_without_a_position_source():
+    adapter = ParallelEnvAdapter(FakeEnv())
+    adapter.reset()
+    assert adapter.positions() is None

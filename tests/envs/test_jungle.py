@@ -86,6 +86,17 @@ def test_attacking_food_pays_eat_reward_and_food_respawns_elsewhere():
     assert env.agent_positions().tolist() == [[3, 3], [0, 0]]  # attackers do not move
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_food_respawns_on_the_only_cell_free_of_agents_and_food(seed):
+    ring = [[0, 0], [1, 0], [2, 0], [0, 1], [2, 1], [0, 2], [1, 2]]  # 3 x 3 map; (2, 2) is the free cell
+    env = Jungle(map_size=3, n_agents=7, n_foods=1)
+    env.reset(seed=seed)
+    env.set_state(ring, [[1, 1]])
+    _, rewards, _ = act(env, STAY, ATTACK_DOWN, STAY, STAY, STAY, STAY, STAY)
+    assert rewards == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert env.food_positions().tolist() == [[2, 2]]
+
+
 def test_two_agents_attacking_one_food_are_both_paid():
     env = small(agents=[[2, 3], [4, 3]], foods=[[3, 3]], eat_reward=0.5)
     _, rewards, infos = act(env, ATTACK_RIGHT, ATTACK_LEFT)
@@ -131,7 +142,7 @@ def test_moves_into_walls_agents_food_or_contested_cells_are_blocked():
 
 
 def test_window_at_map_corner_is_checked_by_hand():
-    env = small(agents=[[0, 0], [2, 1]], foods=[[1, 3]], view=5)
+    env = small(agents=[[0, 0], [2, 1]], foods=[[1, 2]], view=5)
     observation = env.step({"agent_0": STAY, "agent_1": STAY})[0]["agent_0"]
     w = window(observation, view=5)
     outside = np.array([[1, 1, 1, 1, 1],
@@ -144,7 +155,7 @@ def test_window_at_map_corner_is_checked_by_hand():
     agents[2 + 1, 2 + 2] = 1  # agent_1 at (x, y) = (2, 1): row 2 + 1, column 2 + 2; self not shown
     np.testing.assert_array_equal(w[..., 1], agents)
     food = np.zeros((5, 5))
-    food[2 + 3, 2 + 1] = 1
+    food[2 + 2, 2 + 1] = 1  # food at (x, y) = (1, 2)
     np.testing.assert_array_equal(w[..., 2], food)
     assert observation[-2:].tolist() == [0.0, 0.0]
 
@@ -172,7 +183,7 @@ def test_truncates_after_max_cycles_and_render():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"map_size": 1}, "map_size=1"),
+    ({"map_size": 1, "n_agents": 1, "n_foods": 0}, "map_size must be an integer >= 2"),
     ({"n_agents": 0}, "n_agents=0"),
     ({"n_foods": -1}, "n_foods=-1"),
     ({"view": 4}, "view=4"),

@@ -1,0 +1,20 @@
+"""Particle scenarios (the paper's MPE tasks) batched over agents and environment copies with numpy.
+
+- `world.ParticleWorld`: K copies of an mpe2 particle world, equal to mpe2's `World.step`.
+- `batch.ParticleBatch`: the base of batched scenarios (seeds, episode clock, action checks).
+- `base.ParticleParallelEnv`: any one-copy batch as a PettingZoo `ParallelEnv`.
+- `neighbours`: offsets, distances and k-nearest selection for observations.
+- `cooperative_navigation`: N agents covering N landmarks (appendix D.2).
+"""
+
+from keras_ip.envs.particles.base import ParticleParallelEnv
+from keras_ip.envs.particles.batch import ParticleBatch
+from keras_ip.envs.particles.cooperative_navigation import (CooperativeNavigation, CooperativeNavigationBatch,
+                                                             cooperative_navigation_rewards,
+                                                             make_cooperative_navigation, world_radius)
+from keras_ip.envs.particles.world import (DISCRETE_DIRECTIONS, MPE2_SENSITIVITY, ParticleWorld,
+                                           mpe2_continuous_to_direction)
+
+__all__ = ["DISCRETE_DIRECTIONS", "MPE2_SENSITIVITY", "CooperativeNavigation", "CooperativeNavigationBatch",
+           "ParticleBatch", "ParticleParallelEnv", "ParticleWorld", "cooperative_navigation_rewards",
+           "make_cooperative_navigation", "mpe2_continuous_to_direction", "world_radius"]
