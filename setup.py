@@ -7,8 +7,9 @@ from setuptools import find_packages, setup
 HERE = pathlib.Path(__file__).parent
 REQUIREMENTS = [line.strip() for line in (HERE / "requirements.txt").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-RUNTIME = [r for r in REQUIREMENTS if not r.startswith("pytest")]
-TEST = [r for r in REQUIREMENTS if r.startswith("pytest")]
+ENVS = [r for r in REQUIREMENTS if r.startswith(("mpe2", "magent2"))]
+TEST = [r for r in REQUIREMENTS if r.startswith("pytest")] + ENVS
+RUNTIME = [r for r in REQUIREMENTS if r not in TEST]
 
 setup(
     name="keras-ip",
@@ -19,7 +20,7 @@ setup(
     packages=find_packages(include=["keras_ip", "keras_ip.*"]),
     python_requires=">=3.10",
     install_requires=RUNTIME,
-    extras_require={"test": TEST},
+    extras_require={"envs": ENVS, "test": TEST},
     entry_points={"console_scripts": ["keras-ip = keras_ip.cli:main"]},
     license="Apache-2.0",
 )

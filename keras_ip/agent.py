@@ -48,7 +48,8 @@ class IPAgent:
       0.0
 
     Init args:
-      env: a PettingZoo `ParallelEnv`, or a registered name for `keras_ip.make_env`.
+      env: a PettingZoo `ParallelEnv` (or its `keras_ip.envs.from_pettingzoo` adapter), or a
+        registered name for `keras_ip.make_env`.
       env_kwargs: keyword arguments for `make_env` when `env` is a name (kept by `save`).
       Every other argument is a field of `keras_ip.config.IPConfig`, documented there.
     """
@@ -64,6 +65,8 @@ class IPAgent:
         if self.env_name is None and self.env_kwargs:
             raise ValueError("env_kwargs only apply when env is a registered name. "
                              f"Received: env={type(env).__name__}, env_kwargs={self.env_kwargs}")
+        if isinstance(env, ParallelEnvAdapter):  # from keras_ip.envs.from_pettingzoo
+            env = env.env
         self.env = make_env(env, **self.env_kwargs) if self.env_name is not None else env
         self.adapter = ParallelEnvAdapter(self.env)
         self.logger = Logger()

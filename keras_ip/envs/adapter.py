@@ -160,6 +160,15 @@ class ParallelEnvAdapter:
         return stacked
 
 
+def from_pettingzoo(env) -> "ParallelEnvAdapter":
+    """Checks that `IPAgent` can drive a PettingZoo `ParallelEnv` and returns its adapter.
+
+    Raises TypeError/ValueError naming what the environment does that keras-ip cannot
+    handle (non-Box observations, different action spaces across agents, ...).
+    """
+    return ParallelEnvAdapter(env)
+
+
 def group_of(agent: str) -> str:
     """The group an agent name belongs to: the name without a trailing "_<index>"."""
     prefix, _, index = agent.rpartition("_")
