@@ -10,6 +10,7 @@ from typing import Callable
 
 from keras_ip.envs.coordination import CoordinationGame
 from keras_ip.envs.jungle import Jungle
+from keras_ip.envs.particles import CooperativeNavigation
 
 _FACTORIES: dict[str, Callable] = {}
 
@@ -54,3 +55,4 @@ def make_env(name: str, **kwargs):
 
 register("coordination", CoordinationGame)
 register("jungle", Jungle)
+register("cooperative_navigation", CooperativeNavigation)

@@ -124,13 +124,12 @@ class CooperativeNavigationBatch(ParticleBatch):
         n = self.n
         agents = self.world.positions[:, :n]  # [K, N, 2]
         landmark_offsets, landmark_distances = offsets_and_distances(agents, self.world.positions[:, n:])
-        agent_offsets, agent_distances = offsets_and_distances(agents, agents)  # [K, N, N, 2], [K, N, N]
+        agent_offsets, agent_distances = offsets_and_distances(agents)  # [2, K, N, N], [K, N, N] (inf diagonal)
         observations = np.empty((self.num_envs, n, OBS_DIM), np.float32)
         observations[..., 0:2] = self.world.velocities[:, :n]
         observations[..., 2:4] = agents
         observations[..., 4:14] = nearest_offsets(landmark_offsets, landmark_distances, NUM_LANDMARK_NEIGHBORS)
-        observations[..., 14:26] = nearest_offsets(agent_offsets, agent_distances, NUM_AGENT_NEIGHBORS,
-                                                   exclude_self=True)
+        observations[..., 14:26] = nearest_offsets(agent_offsets, agent_distances, NUM_AGENT_NEIGHBORS)
         rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, self._collision_distance)
         return observations, rewards
 

@@ -12,7 +12,8 @@ of them at once:
    entities, F_ij = contact_force * (p_i - p_j) / |p_i - p_j| * penetration with the
    softplus penetration = k * log(1 + exp(-(|p_i - p_j| - size_i - size_j) / k)),
    k = contact_margin; the total force f_i = u_i + sum_j F_ij is summed in mpe2's order
-   (u_i first, then j = 0, 1, ...), so results agree with mpe2 to rounding;
+   (u_i first, then j = 0, 1, ...), so that states equal mpe2's bit for bit in our tests
+   (two colliders at exactly the same point get NaN forces, as in mpe2);
 3. integration (mpe2's `integrate_state`), for movable entities only:
    p <- p + v * dt; v <- v * (1 - damping) + (f / mass) * dt; then, if |v| > max_speed,
    v <- v / |v| * max_speed.
