@@ -34,9 +34,18 @@ def test_factory_value_errors_propagate_unchanged():
         make_env("coordination", rows=0)
 
 
+BUILT_IN = ["cooperative_navigation", "coordination", "jungle"]
+
+
+def test_built_in_names_are_registered_sorted():
+    names = registered_names()
+    assert names == sorted(names) and set(BUILT_IN) <= set(names)
+
+
 def test_register_new_factory(scratch_registry):
+    before = registered_names()
     register("two_by_one", lambda **kwargs: CoordinationGame(rows=2, cols=1, **kwargs))
-    assert registered_names() == ["coordination", "two_by_one"]
+    assert registered_names() == sorted(before + ["two_by_one"])
     assert make_env("two_by_one", max_cycles=4).max_cycles == 4
 
 
@@ -47,6 +56,7 @@ def test_register_new_factory(scratch_registry):
     ("new", "not a factory", TypeError, "factory='not a factory'"),
 ])
 def test_register_rejects_bad_input(scratch_registry, name, factory, error, message):
+    before = registered_names()
     with pytest.raises(error, match=message):
         register(name, factory)
-    assert registered_names() == ["coordination"]
+    assert registered_names() == before
