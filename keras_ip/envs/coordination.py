@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import gymnasium
 import numpy as np
-from pettingzoo import ParallelEnv
 
 from keras_ip._checks import check_int
+from keras_ip.envs._plumbing import CheckedParallelEnv
 from keras_ip.graphs import Graph, grid
 
 
-class CoordinationGame(ParallelEnv):
+class CoordinationGame(CheckedParallelEnv):
     """Grid coordination game: agents are paid for matching their grid neighbours.
 
     Example:
@@ -75,7 +75,6 @@ class CoordinationGame(ParallelEnv):
         self._graph = grid(self.rows, self.cols)
         self.possible_agents = [f"agent_{i}" for i in range(self.rows * self.cols)]
         self.agents = []
-        self._known_agents = frozenset(self.possible_agents)
         self.observation_spaces = {
             agent: gymnasium.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32) for agent in self.possible_agents}
         self.action_spaces = {agent: (gymnasium.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32) if continuous
@@ -87,14 +86,6 @@ class CoordinationGame(ParallelEnv):
         """The agents' communication graph: `keras_ip.graphs.grid(rows, cols)`."""
         return self._graph
 
-    def observation_space(self, agent: str) -> gymnasium.spaces.Box:
-        """Box(0, 1, shape=(1,), float32), the same object on every call."""
-        return self.observation_spaces[self._check_agent(agent)]
-
-    def action_space(self, agent: str) -> gymnasium.spaces.Space:
-        """Discrete(2) or Box(-1, 1, shape=(1,), float32), the same object on every call."""
-        return self.action_spaces[self._check_agent(agent)]
-
     def reset(self, seed: int | None = None, options: dict | None = None):
         """Starts an episode; returns (observations, infos), dicts keyed by agent.
 
@@ -103,22 +94,14 @@ class CoordinationGame(ParallelEnv):
         """
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
-            for agent in self.possible_agents:
-                self.action_spaces[agent].seed(int(self.np_random.integers(2**31)))
-                self.observation_spaces[agent].seed(int(self.np_random.integers(2**31)))
+            self._seed_spaces(self.np_random)
         self.agents = list(self.possible_agents)
         self._cycle = 0
         return self._observations(), {agent: {} for agent in self.agents}
 
     def step(self, actions: dict):
         """Pays every agent for agreeing with its neighbours; see the class docstring."""
-        if not self.agents:
-            raise RuntimeError("The episode is over (or was never started); call reset() before step().")
-        for agent in actions:
-            self._check_agent(agent)
-        missing = [agent for agent in self.agents if agent not in actions]
-        if missing:
-            raise ValueError(f"Every agent must act each step. Missing actions for: {missing}")
+        self._check_joint_action(actions)
         a = np.array([self._action_value(agent, actions[agent]) for agent in self.possible_agents])  # [N]
         rewards = coordination_rewards(a, self._graph)  # [N]
         team_reward = float(rewards.sum())
@@ -135,12 +118,6 @@ class CoordinationGame(ParallelEnv):
 
     def _observations(self) -> dict:
         return {agent: np.ones(1, np.float32) for agent in self.agents}
-
-    def _check_agent(self, agent) -> str:
-        if agent not in self._known_agents:
-            raise ValueError(f"Unknown agent {agent!r}; this game has agents agent_0 .. "
-                             f"agent_{len(self.possible_agents) - 1}.")
-        return agent
 
     def _action_value(self, agent: str, action) -> float:
         """One agent's action as a float, after checking it is a legal action."""

@@ -44,8 +44,8 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from pettingzoo import ParallelEnv
 
+from keras_ip.envs._plumbing import CheckedParallelEnv
 from keras_ip._checks import check_int, is_int
 
 NUM_ACTIONS = 9  # 0 stay, 1-4 move up/down/left/right, 5-8 attack up/down/left/right
@@ -53,7 +53,7 @@ NUM_CHANNELS = 3  # out-of-map, other agents, food
 _OFFSETS = np.array([[0, 0], [0, -1], [0, 1], [-1, 0], [1, 0]])  # (dx, dy): stay, up, down, left, right
 
 
-class Jungle(ParallelEnv):
+class Jungle(CheckedParallelEnv):
     """DGN's jungle: agents eat food (+1) or attack each other (+2, victim -4).
 
     Example:
@@ -134,14 +134,6 @@ class Jungle(ParallelEnv):
         self._food_xy = np.zeros((self.n_foods, 2), np.int64)  # [F, 2] (x, y)
         self._cycle = 0
 
-    def observation_space(self, agent: str) -> gymnasium.spaces.Box:
-        """Box(0, 1, shape=(view * view * 3 + 2,), float32), the same object on every call."""
-        return self.observation_spaces[self._check_agent(agent)]
-
-    def action_space(self, agent: str) -> gymnasium.spaces.Discrete:
-        """Discrete(9), the same object on every call."""
-        return self.action_spaces[self._check_agent(agent)]
-
     def agent_positions(self) -> np.ndarray:
         """float64 [N, 2] grid coordinates (x, y) of every agent, e.g. for `graphs.knn`."""
         return self._agent_xy.astype(np.float64)
@@ -157,9 +149,7 @@ class Jungle(ParallelEnv):
         """
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
-            for agent in self.possible_agents:
-                self.action_spaces[agent].seed(int(self.np_random.integers(2**31)))
-                self.observation_spaces[agent].seed(int(self.np_random.integers(2**31)))
+            self._seed_spaces(self.np_random)
         cells = self.np_random.choice(self.map_size**2, self.n_agents + self.n_foods, replace=False)
         self._agent_xy = self._xy(cells[:self.n_agents])
         self._food_xy = self._xy(cells[self.n_agents:])
@@ -262,11 +252,6 @@ class Jungle(ParallelEnv):
     def _xy(self, cells: np.ndarray) -> np.ndarray:
         return np.stack([cells % self.map_size, cells // self.map_size], axis=-1).astype(np.int64)
 
-    def _check_agent(self, agent) -> str:
-        if agent not in self.action_spaces:
-            raise ValueError(f"Unknown agent {agent!r}; this game has agents agent_0 .. agent_{self.n_agents - 1}.")
-        return agent
-
     def _check_cells(self, name: str, positions, count: int) -> np.ndarray:
         xy = np.asarray(positions)
         if xy.size == 0 and count == 0:
@@ -279,13 +264,7 @@ class Jungle(ParallelEnv):
 
     def _action_array(self, actions: dict) -> np.ndarray:
         """int64 [N] actions in agent order, after checking every agent sent a legal one."""
-        if not self.agents:
-            raise RuntimeError("The episode is over (or was never started); call reset() before step().")
-        for agent in actions:
-            self._check_agent(agent)
-        missing = [agent for agent in self.agents if agent not in actions]
-        if missing:
-            raise ValueError(f"Every agent must act each step. Missing actions for: {missing}")
+        self._check_joint_action(actions)
         for agent in self.agents:
             action = actions[agent]
             if not is_int(action) or not 0 <= action < NUM_ACTIONS:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import gymnasium
 import numpy as np
-from pettingzoo import ParallelEnv
 
+from keras_ip.envs._plumbing import CheckedParallelEnv
 from keras_ip.envs.particles.batch import ParticleBatch
 
 
-class ParticleParallelEnv(ParallelEnv):
+class ParticleParallelEnv(CheckedParallelEnv):
     """A PettingZoo `ParallelEnv` over the single copy of a `ParticleBatch`.
 
     Agents are named "agent_0" .. "agent_{N-1}" in the world's agent order. Observations
@@ -53,7 +53,6 @@ class ParticleParallelEnv(ParallelEnv):
         self.render_mode = render_mode
         self.possible_agents = [f"agent_{i}" for i in range(batch.num_agents)]
         self.agents = []
-        self._known_agents = frozenset(self.possible_agents)
         self._live = np.zeros(batch.num_agents, bool)  # [N]
         self._noop = np.zeros(2, np.float32) if batch.continuous else 0
         self.observation_spaces = {agent: gymnasium.spaces.Box(-np.inf, np.inf, (batch.obs_dim,), np.float32)
@@ -70,14 +69,6 @@ class ParticleParallelEnv(ParallelEnv):
     def max_cycles(self, value: int) -> None:
         self.batch.max_cycles = value
 
-    def observation_space(self, agent: str) -> gymnasium.spaces.Box:
-        """Box(-inf, inf, (obs_dim,), float32), the same object on every call."""
-        return self.observation_spaces[self._check_agent(agent)]
-
-    def action_space(self, agent: str) -> gymnasium.spaces.Space:
-        """Discrete(5) or Box(-1, 1, (2,), float32), the same object on every call."""
-        return self.action_spaces[self._check_agent(agent)]
-
     def reset(self, seed: int | None = None, options: dict | None = None):
         """Starts an episode; returns (observations, infos), dicts keyed by agent.
 
@@ -86,18 +77,14 @@ class ParticleParallelEnv(ParallelEnv):
         """
         observations = self.batch.reset(seed)[0]  # [N, obs_dim]
         if seed is not None:
-            space_rng = np.random.default_rng([1, seed])  # a stream apart from the world's
-            for agent in self.possible_agents:
-                self.action_spaces[agent].seed(int(space_rng.integers(2**31)))
-                self.observation_spaces[agent].seed(int(space_rng.integers(2**31)))
+            self._seed_spaces(np.random.default_rng([1, seed]))  # a stream apart from the world's
         self.agents = list(self.possible_agents)
         self._live[:] = True
         return dict(zip(self.agents, observations)), {agent: {} for agent in self.agents}
 
     def step(self, actions: dict):
         """Steps the world once; see the class docstring."""
-        if not self.agents:
-            raise RuntimeError("The episode is over (or was never started); call reset() before step().")
+        self._check_joint_action(actions)
         observations, rewards, terminated, truncated = self.batch.step(self._stack(actions)[None])
         observations, rewards = observations[0], rewards[0]  # [N, obs_dim], [N]
         done = terminated[0] | truncated[0]  # [N]
@@ -118,11 +105,6 @@ class ParticleParallelEnv(ParallelEnv):
 
     def _stack(self, actions: dict) -> np.ndarray:
         """The actions dict as an array [N] or [N, 2]; departed agents get the no-op action."""
-        for agent in actions:
-            self._check_agent(agent)
-        missing = [agent for agent in self.agents if agent not in actions]
-        if missing:
-            raise ValueError(f"Every live agent must act each step. Missing actions for: {missing}")
         rows = [actions[agent] if alive else self._noop for agent, alive in zip(self.possible_agents, self._live)]
         shape = (2,) if self.batch.continuous else ()
         try:
@@ -134,8 +116,3 @@ class ParticleParallelEnv(ParallelEnv):
             raise ValueError(f"Each agent's action must have shape {shape}. Received: shape={stacked.shape[1:]}")
         return stacked
 
-    def _check_agent(self, agent) -> str:
-        if agent not in self._known_agents:
-            raise ValueError(f"Unknown agent {agent!r}; this environment has agents agent_0 .. "
-                             f"agent_{len(self.possible_agents) - 1}.")
-        return agent

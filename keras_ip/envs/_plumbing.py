@@ -1,0 +1,43 @@
+"""PettingZoo bookkeeping shared by keras-ip's own environments.
+
+Subclasses set `possible_agents`, `agents`, `observation_spaces` and `action_spaces`
+(dicts keyed by agent) and call the checks below from `reset` and `step`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pettingzoo import ParallelEnv
+
+
+class CheckedParallelEnv(ParallelEnv):
+    """A `ParallelEnv` with space accessors, agent and joint-action checks and space seeding."""
+
+    def observation_space(self, agent):
+        return self.observation_spaces[self._check_agent(agent)]
+
+    def action_space(self, agent):
+        return self.action_spaces[self._check_agent(agent)]
+
+    def _check_agent(self, agent) -> str:
+        """Returns `agent`, or raises ValueError naming the agents this environment has."""
+        if agent not in self.action_spaces:
+            raise ValueError(f"Unknown agent {agent!r}; this environment has agents {self.possible_agents[0]} .. "
+                             f"{self.possible_agents[-1]}.")
+        return agent
+
+    def _check_joint_action(self, actions: dict) -> None:
+        """Raises unless an episode runs, every key is an agent and every live agent acts."""
+        if not self.agents:
+            raise RuntimeError("The episode is over (or was never started); call reset() before step().")
+        for agent in actions:
+            self._check_agent(agent)
+        missing = [agent for agent in self.agents if agent not in actions]
+        if missing:
+            raise ValueError(f"Every live agent must act each step. Missing actions for: {missing}")
+
+    def _seed_spaces(self, rng: np.random.Generator) -> None:
+        """Seeds every agent's action and observation space from `rng`, so sampling repeats."""
+        for agent in self.possible_agents:
+            self.action_spaces[agent].seed(int(rng.integers(2**31)))
+            self.observation_spaces[agent].seed(int(rng.integers(2**31)))
