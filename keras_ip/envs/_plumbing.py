@@ -36,6 +36,26 @@ class CheckedParallelEnv(ParallelEnv):
         if missing:
             raise ValueError(f"Every live agent must act each step. Missing actions for: {missing}")
 
+    def _clocked_step_result(self, observations: dict, rewards, infos: dict) -> tuple:
+        """Advances `self._cycle` and packs one step for PettingZoo.
+
+        For environments whose agents never terminate: every live agent is truncated when
+        the cycle reaches `self.max_cycles`, and the episode ends.
+
+        Args:
+          observations: dict agent -> observation, computed after the step.
+          rewards: float [N] in `self.agents` order. infos: dict agent -> dict.
+        Returns:
+          (observations, rewards, terminations, truncations, infos) dicts.
+        """
+        self._cycle += 1
+        truncated = self._cycle >= self.max_cycles
+        result = (observations, {agent: float(rewards[i]) for i, agent in enumerate(self.agents)},
+                  dict.fromkeys(self.agents, False), dict.fromkeys(self.agents, truncated), infos)
+        if truncated:
+            self.agents = []
+        return result
+
     def _seed_spaces(self, rng: np.random.Generator) -> None:
         """Seeds every agent's action and observation space from `rng`, so sampling repeats."""
         for agent in self.possible_agents:

@@ -105,16 +105,8 @@ class CoordinationGame(CheckedParallelEnv):
         a = np.array([self._action_value(agent, actions[agent]) for agent in self.possible_agents])  # [N]
         rewards = coordination_rewards(a, self._graph)  # [N]
         team_reward = float(rewards.sum())
-        self._cycle += 1
-        truncated = self._cycle >= self.max_cycles
-        observations = self._observations()
-        step_rewards = {agent: float(rewards[i]) for i, agent in enumerate(self.agents)}
-        terminations = {agent: False for agent in self.agents}
-        truncations = {agent: truncated for agent in self.agents}
         infos = {agent: {"team_reward": team_reward} for agent in self.agents}
-        if truncated:
-            self.agents = []
-        return observations, step_rewards, terminations, truncations, infos
+        return self._clocked_step_result(self._observations(), rewards, infos)
 
     def _observations(self) -> dict:
         return {agent: np.ones(1, np.float32) for agent in self.agents}

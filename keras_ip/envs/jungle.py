@@ -196,17 +196,9 @@ class Jungle(CheckedParallelEnv):
         self._agent_xy = np.where(moved[:, None], target, self._agent_xy)
         self._respawn(np.unique(food[food >= 0]))
 
-        self._cycle += 1
-        truncated = self._cycle >= self.max_cycles
-        observations = self._observations()
-        step_rewards = {agent: float(rewards[i]) for i, agent in enumerate(self.agents)}
-        terminations = {agent: False for agent in self.agents}
-        truncations = {agent: truncated for agent in self.agents}
         infos = {agent: {"food_eaten": int(eats[i]), "attacks": int(attacks[i]), "attacked": int(attacked[i])}
                  for i, agent in enumerate(self.agents)}
-        if truncated:
-            self.agents = []
-        return observations, step_rewards, terminations, truncations, infos
+        return self._clocked_step_result(self._observations(), rewards, infos)
 
     def render(self) -> str | None:
         """The map as text ("ansi" mode): one line per row y, "A" agent, "F" food, "." empty."""

@@ -10,7 +10,7 @@ from typing import Callable
 
 from keras_ip.envs.coordination import CoordinationGame
 from keras_ip.envs.jungle import Jungle
-from keras_ip.envs.particles import CooperativeNavigation
+from keras_ip.envs.particles import CooperativeNavigation, CooperativePush, HeterogeneousNavigation, PreyPredator
 
 _FACTORIES: dict[str, Callable] = {}
 
@@ -56,3 +56,6 @@ def make_env(name: str, **kwargs):
 register("coordination", CoordinationGame)
 register("jungle", Jungle)
 register("cooperative_navigation", CooperativeNavigation)
+register("heterogeneous_navigation", HeterogeneousNavigation)
+register("cooperative_push", CooperativePush)
+register("prey_predator", PreyPredator)

@@ -106,7 +106,7 @@ class HeterogeneousNavigationBatch(ParticleBatch):
         self.radius = world_radius(self.n)
         num_small = self.n - self.num_big
 
-        def per_agent(key):  # big agents' value, small agents' value, then the landmarks'
+        def per_agent(key):  # one value per agent: the big ones', then the small ones'
             return [BIG[key]] * self.num_big + [SMALL[key]] * num_small
 
         world = ParticleWorld(num_envs, self.n, size=per_agent("size") + [LANDMARK_SIZE] * self.n,
@@ -165,14 +165,7 @@ class HeterogeneousNavigation(ParticleParallelEnv):
         names = [f"big_{i}" for i in range(big)] + [f"small_{i}" for i in range(self.n - big)]
         self.observation_spaces = dict(zip(names, self.observation_spaces.values()))
         self.action_spaces = dict(zip(names, self.action_spaces.values()))
-        self.possible_agents = names
-        self._known_agents = frozenset(names)
-
-    def _check_agent(self, agent) -> str:
-        if agent not in self._known_agents:
-            raise ValueError(f"Unknown agent {agent!r}; this environment has agents big_0 .. big_{self.batch.num_big - 1}"
-                             f" and small_0 .. small_{self.n - self.batch.num_big - 1}.")
-        return agent
+        self.possible_agents = names  # the base's agent checks and steps read these names
 
 
 def make_heterogeneous_navigation(n: int = 16, continuous: bool = False,

@@ -1,10 +1,9 @@
 """Cooperative navigation: PettingZoo API, seeds, hand-worked observations and rewards, batching, errors."""
 
-import warnings
 
 import numpy as np
 import pytest
-from pettingzoo.test import parallel_api_test, parallel_seed_test
+from pettingzoo.test import parallel_seed_test
 
 from keras_ip.envs.particles import (CooperativeNavigation, CooperativeNavigationBatch, cooperative_navigation_rewards,
                                      make_cooperative_navigation, world_radius)
@@ -24,16 +23,6 @@ def set_small_state(batch, agents=AGENTS, landmarks=LANDMARKS):
 
 def random_actions(rng, shape, continuous):
     return rng.uniform(-1, 1, shape + (2,)) if continuous else rng.integers(0, 5, shape)
-
-
-@pytest.mark.parametrize("continuous", [False, True])
-@pytest.mark.parametrize("n", [3, 15])
-def test_parallel_api(n, continuous):
-    env = CooperativeNavigation(n=n, continuous=continuous)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        parallel_api_test(env, num_cycles=30)  # also sets env.max_cycles = 30
-    assert env.max_cycles == 30 and env.agents == []
 
 
 @pytest.mark.parametrize("continuous", [False, True])
@@ -140,22 +129,6 @@ def test_batch_shapes_and_episode_clock():
         assert not terminated.any() and truncated.all() == (step == 2)
     with pytest.raises(RuntimeError, match="reset"):
         batch.step(np.zeros((4, 10), int))
-
-
-@pytest.mark.parametrize("continuous", [False, True])
-def test_batch_copy_k_equals_a_single_env_seeded_with_seed_plus_k(continuous):
-    batch = CooperativeNavigationBatch(num_envs=3, n=7, continuous=continuous, seed=10)
-    actions = random_actions(np.random.default_rng(0), (5, 3, 7), continuous)
-    batch_obs = [batch.reset()] + [batch.step(step_actions)[:2] for step_actions in actions]
-    for k in range(3):
-        env = CooperativeNavigation(n=7, continuous=continuous)
-        observations, _ = env.reset(seed=10 + k)
-        np.testing.assert_array_equal(np.stack(list(observations.values())), batch_obs[0][k])
-        for step, step_actions in enumerate(actions):
-            observations, rewards, _, _, _ = env.step(dict(zip(env.possible_agents, step_actions[k])))
-            np.testing.assert_array_equal(np.stack(list(observations.values())), batch_obs[step + 1][0][k])
-            np.testing.assert_array_equal(list(rewards.values()), batch_obs[step + 1][1][k])
-        np.testing.assert_array_equal(env.agent_positions(), batch.agent_positions()[k])
 
 
 @pytest.mark.parametrize("continuous", [False, True])

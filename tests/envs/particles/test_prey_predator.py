@@ -1,10 +1,8 @@
 """Prey and predator: PettingZoo API, seeds, the scripted prey, hand-worked observations and rewards, batching."""
 
-import warnings
 
 import numpy as np
 import pytest
-from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 from keras_ip.envs.particles.prey_predator import (PreyPredator, PreyPredatorBatch, make_prey_predator, num_landmarks,
                                                    num_prey, prey_directions, prey_predator_rewards)
@@ -24,21 +22,6 @@ def small_state(batch, velocities_of=None):
     return batch.set_state(positions, velocities)[0]
 
 
-@pytest.mark.parametrize("continuous", [False, True])
-@pytest.mark.parametrize("n", [1, 16])
-def test_parallel_api(n, continuous):
-    env = PreyPredator(n=n, continuous=continuous)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        parallel_api_test(env, num_cycles=30)
-    assert env.agents == []
-
-
-@pytest.mark.parametrize("continuous", [False, True])
-def test_parallel_seed(continuous):
-    parallel_seed_test(lambda: PreyPredator(n=5, continuous=continuous, max_cycles=6), num_cycles=6)
-
-
 @pytest.mark.parametrize("n, prey, landmarks", [(1, 1, 2), (3, 1, 2), (15, 5, 3), (200, 66, 40)])
 def test_entity_counts(n, prey, landmarks):
     assert (num_prey(n), num_landmarks(n)) == (prey, landmarks)
@@ -46,18 +29,6 @@ def test_entity_counts(n, prey, landmarks):
     assert (batch.num_agents, batch.num_prey, batch.num_landmarks) == (n, prey, landmarks)
     assert batch.world.num_entities == n + prey + landmarks and batch.world.num_agents == n + prey
     assert len(PreyPredator(n=n).possible_agents) == n
-
-
-def test_same_seed_same_episode_and_different_seed_different_episode():
-    actions = np.random.default_rng(0).integers(0, 5, (8, 1, 6))
-
-    def episode(seed):
-        batch = PreyPredatorBatch(1, 6, seed=seed)
-        return np.concatenate([batch.reset().ravel()] + [np.concatenate([part.ravel() for part in batch.step(a)[:2]])
-                                                         for a in actions])
-
-    np.testing.assert_array_equal(episode(3), episode(3))
-    assert not np.array_equal(episode(3), episode(4))
 
 
 def test_prey_flee_the_nearest_predator_and_steer_back_inside():
@@ -73,12 +44,13 @@ def test_prey_flee_the_nearest_predator_and_steer_back_inside():
 def test_scripted_prey_run_away_from_resting_predators():
     batch = PreyPredatorBatch(1, 3, seed=0)
     batch.reset()
-    small_state(batch)
+    positions = np.array([[[0.0, 0.0], [-0.5, 0.5], [-0.5, -0.5], [0.1, 0.0], [0.0, 0.9], [0.0, -0.9]]])
+    batch.set_state(positions, np.zeros_like(positions))
     for _ in range(5):
         batch.step(np.zeros((1, 3), int))
     prey = batch.world.positions[0, 3]
-    assert prey[0] > 0.3 and batch.world.velocities[0, 3, 0] > 0.5  # fled right, away from predator 0
-    assert np.abs(batch.world.velocities[0, :3]).max() < 0.5  # predators only shoved by contacts
+    assert prey[0] > 0.4 and batch.world.velocities[0, 3, 0] > 0.8 and abs(prey[1]) < 1e-9  # fled right
+    assert np.abs(batch.world.velocities[0, :3]).max() < 0.5  # predators only shoved by the first contact
 
 
 def test_observation_layout_by_hand():
@@ -124,22 +96,6 @@ def test_every_predator_touching_a_prey_gets_ten_per_prey():
     distances = np.array([[[0.1, 0.12, 3.0], [0.124, 0.2, 0.5], [0.126, 0.3, 2.0]]])  # [1, 3 predators, 3 prey]
     rewards = prey_predator_rewards(distances)
     np.testing.assert_allclose(rewards, [[20 - 0.01, 10 - 0.0124, -0.0126]], rtol=1e-6)
-
-
-def test_batch_shapes_and_copy_k_equals_a_single_env_seeded_with_seed_plus_k():
-    batch = PreyPredatorBatch(num_envs=3, n=7, continuous=True, seed=10)
-    actions = np.random.default_rng(0).uniform(-1, 1, (4, 3, 7, 2))
-    steps = [(batch.reset(), None)] + [batch.step(step_actions)[:2] for step_actions in actions]
-    assert steps[-1][0].shape == (3, 7, 34) and steps[-1][1].shape == (3, 7) and steps[-1][1].dtype == np.float32
-    for k in range(3):
-        env = PreyPredator(n=7, continuous=True)
-        observations, _ = env.reset(seed=10 + k)
-        np.testing.assert_array_equal(np.stack(list(observations.values())), steps[0][0][k])
-        for (batch_obs, batch_rewards), step_actions in zip(steps[1:], actions):
-            observations, rewards, _, _, _ = env.step(dict(zip(env.possible_agents, step_actions[k])))
-            np.testing.assert_array_equal(np.stack(list(observations.values())), batch_obs[k])
-            np.testing.assert_array_equal(list(rewards.values()), batch_rewards[k])
-        np.testing.assert_array_equal(env.agent_positions(), batch.agent_positions()[k])
 
 
 @pytest.mark.parametrize("continuous", [False, True])
