@@ -94,10 +94,14 @@ class ParticleParallelEnv(CheckedParallelEnv):
                 {self.possible_agents[i]: float(rewards[i]) for i in live},
                 {self.possible_agents[i]: bool(terminated[0, i]) for i in live},
                 {self.possible_agents[i]: bool(truncated[0, i]) for i in live},
-                {self.possible_agents[i]: {"team_reward": team_reward} for i in live})
+                {self.possible_agents[i]: {"team_reward": team_reward, **self._step_info()} for i in live})
         self._live &= ~done
         self.agents = [agent for agent, alive in zip(self.possible_agents, self._live) if alive]
         return step
+
+    def _step_info(self) -> dict:
+        """Scenario-specific scalars added to every agent's info after a step (none by default)."""
+        return {}
 
     def agent_positions(self) -> np.ndarray:
         """The agents' positions, float64 [N, 2], in `possible_agents` order."""

@@ -15,13 +15,21 @@ With fewer than 5 landmarks or 6 other agents (N < 7), the missing slots at the 
 (as mpe2's `num_landmark_neighbors` / `num_agent_neighbors` options pad them; these 26
 values are the first 26 of mpe2's observation with those options set to 5 and 6).
 
-Rewards, unitless, computed after the step (`cooperative_navigation_rewards`):
-  team reward = -sum_l min_i |p_i - q_l| - 2 * (number of colliding agent pairs),
-  where agents i != j collide when |p_i - p_j| < size_i + size_j (mpe2's `is_collision`).
-  Agent i's share: minus the distance of every landmark whose nearest agent is i (ties go
-  to the lowest index), and -1 per agent it collides with, so a colliding pair costs the
-  team 2, as in mpe2, where both agents get -1. The shares sum to the team reward.
-  (mpe2 instead pays each agent 0.5 * global + 0.5 * own collision term.)
+Rewards, unitless, computed after the step (`cooperative_navigation_rewards`). Agents i != j
+collide when |p_i - p_j| < size_i + size_j (mpe2's `is_collision`); each agent pays -1 per
+agent it collides with. The distance term depends on `reward`:
+  "local" (default, the paper's "if these agents get closer to landmarks, they will obtain
+    a larger reward"): r_i = -min_l |p_i - q_l|, agent i's distance to its own nearest
+    landmark. Local (r_i depends on i and its neighbours only) and incentive-aligned.
+  "coverage": each landmark's distance to its nearest agent is charged to that agent, so
+    the rewards sum to mpe2's team objective -sum_l min_i |p_i - q_l| - 2 * collisions. The
+    split is exact but perverse for per-agent learners: becoming a landmark's nearest agent
+    makes that agent pay for it. Trained with it, IP and independent policies both learned
+    to move away from landmarks (N=30, 15000 steps: greedy team return about -900 against
+    -506 for random actions), so it is not the default.
+Either way `infos[agent]["coverage"]` (ParallelEnv) / `batch.coverage` ([K]) report mpe2's
+coverage objective -sum_l min_i |p_i - q_l|, so runs with different rewards compare.
+(mpe2 pays each agent 0.5 * global + 0.5 * own collision term.)
 """
 
 from __future__ import annotations
@@ -55,24 +63,33 @@ def world_radius(n: int) -> float:
     return float(np.interp(n, *_RADIUS_ANCHORS))
 
 
+REWARDS = ("local", "coverage")
+
+
 def cooperative_navigation_rewards(landmark_distances: np.ndarray, agent_distances: np.ndarray,
-                                   collision_distance) -> np.ndarray:
-    """Per-agent rewards whose sum is the team reward (see the module docstring).
+                                   collision_distance, reward: str = "local") -> np.ndarray:
+    """Per-agent rewards (see the module docstring).
 
     Args:
       landmark_distances: float [K, N, L], distance from agent i to landmark l.
       agent_distances: float [K, N, N], distance between agents (the diagonal is ignored).
       collision_distance: float or float [N, N], size_i + size_j; i and j collide below it.
+      reward: "local" or "coverage".
 
     Returns:
-      float32 [K, N]: -(distances of the landmarks charged to i) - (number of agents i collides with).
+      float32 [K, N]: -(i's distance term) - (number of agents i collides with).
     """
+    if reward not in REWARDS:
+        raise ValueError(f"reward must be one of {REWARDS}. Received: reward={reward!r}")
     num_copies, num_agents, num_landmarks = landmark_distances.shape
+    colliding = (agent_distances < collision_distance) & ~np.eye(num_agents, dtype=bool)  # [K, N, N]
+    if reward == "local":
+        own = landmark_distances.min(axis=2) if num_landmarks else np.zeros((num_copies, num_agents))  # [K, N]
+        return (0.0 - own - colliding.sum(axis=2)).astype(np.float32)
     nearest = landmark_distances.argmin(axis=1)  # [K, L], each landmark's nearest agent
     covered = np.take_along_axis(landmark_distances, nearest[:, None, :], axis=1)[:, 0]  # [K, L]
     owner = (np.arange(num_copies)[:, None] * num_agents + nearest).ravel()  # [K * L], flat index of (k, i)
     charged = np.bincount(owner, weights=covered.ravel(), minlength=num_copies * num_agents)  # [K * N]
-    colliding = (agent_distances < collision_distance) & ~np.eye(num_agents, dtype=bool)  # [K, N, N]
     rewards = 0.0 - charged.reshape(num_copies, num_agents) - colliding.sum(axis=2)  # [K, N]; 0.0, not -0.0
     return rewards.astype(np.float32)
 
@@ -104,7 +121,12 @@ class CooperativeNavigationBatch(ParticleBatch):
     float [K, 2N, 2] arrays (agents, then landmarks) -> observations.
     """
 
-    def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None):
+    def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None,
+                 reward: str = "local"):
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}. Received: reward={reward!r}")
+        self.reward = reward
+        self.coverage = None  # float64 [K] after reset / step
         self.n = check_int("n", n)
         self.radius = world_radius(self.n)
         world = ParticleWorld(num_envs, self.n, size=[AGENT_SIZE] * self.n + [LANDMARK_SIZE] * self.n,
@@ -130,7 +152,9 @@ class CooperativeNavigationBatch(ParticleBatch):
         observations[..., 2:4] = agents
         observations[..., 4:14] = nearest_offsets(landmark_offsets, landmark_distances, NUM_LANDMARK_NEIGHBORS)
         observations[..., 14:26] = nearest_offsets(agent_offsets, agent_distances, NUM_AGENT_NEIGHBORS)
-        rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, self._collision_distance)
+        self.coverage = -landmark_distances.min(axis=1).sum(axis=1)  # [K]: -sum_l min_i |p_i - q_l|
+        rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, self._collision_distance,
+                                                 self.reward)
         return observations, rewards
 
 
@@ -149,15 +173,24 @@ class CooperativeNavigation(ParticleParallelEnv):
       continuous: Discrete(5) actions if False, Box(-1, 1, (2,), float32) if True.
       max_cycles: steps per episode (default 25, as in mpe2).
       render_mode: must be None.
+      reward: "local" (default) or "coverage"; see the module docstring.
+
+    Infos: every agent's info holds "team_reward" (the sum of the rewards) and "coverage"
+    (mpe2's objective -sum_l min_i |p_i - q_l|, whatever `reward` is).
     """
 
     metadata = {"name": "cooperative_navigation_v0", "render_modes": [], "is_parallelizable": True}
 
-    def __init__(self, n: int = 15, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None):
-        super().__init__(CooperativeNavigationBatch(1, n, continuous, max_cycles), render_mode)
+    def __init__(self, n: int = 15, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None,
+                 reward: str = "local"):
+        super().__init__(CooperativeNavigationBatch(1, n, continuous, max_cycles, reward=reward), render_mode)
         self.n = self.batch.n
 
+    def _step_info(self) -> dict:
+        return {"coverage": float(self.batch.coverage[0])}
 
-def make_cooperative_navigation(n: int = 15, continuous: bool = False, max_cycles: int = 25) -> CooperativeNavigation:
+
+def make_cooperative_navigation(n: int = 15, continuous: bool = False, max_cycles: int = 25,
+                                reward: str = "local") -> CooperativeNavigation:
     """Registry factory: `make_env("cooperative_navigation", n=200)`."""
-    return CooperativeNavigation(n=n, continuous=continuous, max_cycles=max_cycles)
+    return CooperativeNavigation(n=n, continuous=continuous, max_cycles=max_cycles, reward=reward)

@@ -25,13 +25,13 @@ slots are split by group so that each agent sees who is big without extra values
   [20:26] relative positions of the 3 nearest other small agents, nearest first
 Slots without an entity (fewer landmarks or other agents of a group) hold zeros.
 
-Rewards, unitless, computed after the step (`heterogeneous_navigation_rewards`):
-  team reward = -sum_l min_i |p_i - q_l| - 2 * (colliding pairs of the same group)
-                - 10 * (colliding big-small pairs),
-  where i and j collide when |p_i - p_j| < size_i + size_j. Agent i's share: minus the
-  distance of every landmark whose nearest agent is i (ties to the lowest index), -1 per
-  agent of its own group it collides with, and, for a small agent only, -10 per big agent
-  it touches (the big agent is not charged). The shares sum to the team reward.
+Rewards, unitless, computed after the step (`heterogeneous_navigation_rewards`): as in
+cooperative navigation, with `reward="local"` (default) each agent pays its distance to its
+own nearest landmark and with `reward="coverage"` each landmark's distance is charged to its
+nearest agent (the shares then sum to -sum_l min_i |p_i - q_l| plus the penalties). On top:
+-1 per agent of its own group an agent collides with, and, for a small agent only, -10 per
+big agent it touches (the big agent is not charged), where i and j collide when
+|p_i - p_j| < size_i + size_j.
 """
 
 from __future__ import annotations
@@ -56,13 +56,14 @@ OBS_DIM = 4 + 2 * NUM_LANDMARK_NEIGHBORS + 2 * 2 * NUM_GROUP_NEIGHBORS  # 26
 
 
 def heterogeneous_navigation_rewards(landmark_distances: np.ndarray, agent_distances: np.ndarray,
-                                     num_big: int) -> np.ndarray:
-    """Per-agent rewards whose sum is the team reward (see the module docstring).
+                                     num_big: int, reward: str = "local") -> np.ndarray:
+    """Per-agent rewards (see the module docstring).
 
     Args:
       landmark_distances: float [K, N, L], distance from agent i to landmark l.
       agent_distances: float [K, N, N] between agents (diagonal ignored); agents 0 .. B - 1 are big.
       num_big: B, 0 <= B <= N.
+      reward: the distance term, "local" or "coverage", as in cooperative navigation.
 
     Returns:
       float32 [K, N].
@@ -71,7 +72,8 @@ def heterogeneous_navigation_rewards(landmark_distances: np.ndarray, agent_dista
     size = np.where(is_big, BIG["size"], SMALL["size"])  # [N]
     same_group = is_big[:, None] == is_big[None, :]  # [N, N]
     same_group_distance = np.where(same_group, size[:, None] + size[None, :], 0.0)  # [N, N]; 0: never collide
-    rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, same_group_distance)  # [K, N]
+    rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, same_group_distance,
+                                             reward)  # [K, N]
     big_touched = (agent_distances[:, num_big:, :num_big] < BIG["size"] + SMALL["size"]).sum(axis=2)  # [K, S]
     rewards[:, num_big:] -= np.float32(CROSS_COLLISION_PENALTY) * big_touched
     return rewards
@@ -100,7 +102,10 @@ class HeterogeneousNavigationBatch(ParticleBatch):
     [K, 2N, 2] arrays (big agents, small agents, landmarks) -> observations.
     """
 
-    def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None):
+    def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None,
+                 reward: str = "local"):
+        cooperative_navigation_rewards(np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), 0.0, reward)  # validates `reward`
+        self.reward = reward
         self.n = check_int("n", n, minimum=2)
         self.num_big = self.n // 2
         self.radius = world_radius(self.n)
@@ -132,7 +137,7 @@ class HeterogeneousNavigationBatch(ParticleBatch):
                                                            NUM_GROUP_NEIGHBORS)
         observations[..., 14 + slots:] = nearest_offsets(agent_offsets[..., big:], agent_distances[..., big:],
                                                          NUM_GROUP_NEIGHBORS)
-        return observations, heterogeneous_navigation_rewards(landmark_distances, agent_distances, big)
+        return observations, heterogeneous_navigation_rewards(landmark_distances, agent_distances, big, self.reward)
 
 
 class HeterogeneousNavigation(ParticleParallelEnv):
@@ -158,8 +163,9 @@ class HeterogeneousNavigation(ParticleParallelEnv):
 
     metadata = {"name": "heterogeneous_navigation_v0", "render_modes": [], "is_parallelizable": True}
 
-    def __init__(self, n: int = 16, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None):
-        super().__init__(HeterogeneousNavigationBatch(1, n, continuous, max_cycles), render_mode)
+    def __init__(self, n: int = 16, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None,
+                 reward: str = "local"):
+        super().__init__(HeterogeneousNavigationBatch(1, n, continuous, max_cycles, reward=reward), render_mode)
         self.n = self.batch.n
         big = self.batch.num_big
         names = [f"big_{i}" for i in range(big)] + [f"small_{i}" for i in range(self.n - big)]

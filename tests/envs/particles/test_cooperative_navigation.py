@@ -71,29 +71,52 @@ def test_observation_keeps_only_the_nearest_five_landmarks_and_six_agents():
     np.testing.assert_allclose(observations[7, 14:26], [1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0])
 
 
-def test_rewards_of_the_hand_built_state():
-    batch = CooperativeNavigationBatch(1, 3)
+def _rewards_of_the_hand_built_state(reward):
+    batch = CooperativeNavigationBatch(1, 3, reward=reward)
     batch.reset(seed=0)
     set_small_state(batch)
     batch.world.velocities[:] = 0.0
     _, rewards, _, _ = batch.step(np.zeros((1, 3), int))  # no-op: nothing moves
+    assert batch.coverage[0] == pytest.approx(-(0.4 + 1.0 + 1.0))  # mpe2's objective, whatever the reward
+    return rewards[0]
+
+
+def test_local_rewards_of_the_hand_built_state():
+    # each agent's distance to its own nearest landmark: 0.4, |(1,0)-(0.4,0)| = 0.6, |(0,2)-(0,3)| = 1
+    np.testing.assert_allclose(_rewards_of_the_hand_built_state("local"), [-0.4, -0.6, -1.0], atol=1e-6)
+
+
+def test_coverage_rewards_of_the_hand_built_state():
     # landmark 0 (0.4 from agent 0) and landmark 1 (1 from agent 0) are charged to agent 0; landmark 2 to agent 2.
-    np.testing.assert_allclose(rewards[0], [-1.4, 0.0, -1.0], atol=1e-6)
+    np.testing.assert_allclose(_rewards_of_the_hand_built_state("coverage"), [-1.4, 0.0, -1.0], atol=1e-6)
+
+
+def test_coverage_is_reported_in_infos_and_unknown_rewards_are_rejected():
+    env = CooperativeNavigation(n=4)
+    env.reset(seed=0)
+    _, _, _, _, infos = env.step({agent: 0 for agent in env.agents})
+    assert infos["agent_0"]["coverage"] == pytest.approx(float(env.batch.coverage[0]))
+    assert infos["agent_0"]["coverage"] < 0
+    with pytest.raises(ValueError, match="reward='shared'"):
+        CooperativeNavigation(reward="shared")
 
 
 def test_collisions_cost_one_per_colliding_neighbour():
     agents = np.array([[0.0, 0.0], [0.2, 0.0], [0.25, 0.2]])  # pairs (0, 1) and (1, 2) closer than 0.3
     agent_distances = np.linalg.norm(agents[:, None] - agents[None], axis=-1)[None]  # [1, 3, 3]
     landmark_distances = np.array([[[5.0, 1.0], [2.0, 4.0], [3.0, 6.0]]])  # [1, 3 agents, 2 landmarks]
-    rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, 0.3)
+    rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, 0.3, "coverage")
     np.testing.assert_allclose(rewards, [[-1.0 - 1.0, -2.0 - 2.0, -1.0]])
+    local = cooperative_navigation_rewards(landmark_distances, agent_distances, 0.3, "local")
+    np.testing.assert_allclose(local, [[-1.0 - 1.0, -2.0 - 2.0, -3.0 - 1.0]])  # own nearest landmark
     assert rewards.sum() == pytest.approx(-(2.0 + 1.0) - 2 * 2)  # team: distances, and 2 per colliding pair
 
 
 def test_rewards_charge_each_copy_separately():
     landmark_distances = np.array([[[1.0], [2.0]], [[3.0], [0.5]]])  # [2 copies, 2 agents, 1 landmark]
     far = np.full((2, 2, 2), 10.0)
-    np.testing.assert_allclose(cooperative_navigation_rewards(landmark_distances, far, 0.3), [[-1, 0], [0, -0.5]])
+    np.testing.assert_allclose(cooperative_navigation_rewards(landmark_distances, far, 0.3, "coverage"),
+                               [[-1, 0], [0, -0.5]])
 
 
 def test_team_reward_info_is_the_sum_of_rewards():

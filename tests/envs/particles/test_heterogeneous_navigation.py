@@ -70,12 +70,24 @@ def test_observation_layout_by_hand():
                                                  3, -0.25, 0, 0, 0, 0], atol=1e-7)
 
 
-def test_rewards_of_the_hand_built_state():
-    batch = HeterogeneousNavigationBatch(1, 4, seed=0)
+def _rewards_of_the_hand_built_state(reward):
+    batch = HeterogeneousNavigationBatch(1, 4, seed=0, reward=reward)
     batch.reset()
     small_state(batch)
     _, rewards, _, _ = batch.step(np.zeros((1, 4), int))  # from rest, positions change only from the next step
     np.testing.assert_array_equal(batch.world.positions[0, :4], AGENTS)
+    return rewards
+
+
+def test_local_rewards_of_the_hand_built_state():
+    # own nearest landmark: big_0 1, big_1 |(0.35,0)-(0,-1)| = 1.0595, small_0 1.25, small_1 0.6;
+    # big_0 and big_1 collide (-1 each); small_0 touches big_0 (-10).
+    np.testing.assert_allclose(_rewards_of_the_hand_built_state("local")[0],
+                               [-1.0 - 1.0, -1.0594810 - 1.0, -1.25 - 10.0, -0.6], atol=1e-6)
+
+
+def test_coverage_rewards_of_the_hand_built_state():
+    rewards = _rewards_of_the_hand_built_state("coverage")
     # big_0: landmarks 0 and 2 (1 + 2) and big_1; big_1: big_0; small_0: -10 for big_0; small_1: landmarks 1 and 3.
     np.testing.assert_allclose(rewards[0], [-3.0 - 1.0, -1.0, -10.0, -1.0 - 0.6], atol=1e-6)
     assert rewards.sum() == pytest.approx(-(1 + 2 + 1 + 0.6) - 2 * 1 - 10 * 1)

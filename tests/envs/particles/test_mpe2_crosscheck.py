@@ -47,7 +47,7 @@ def test_matches_mpe2_simple_spread_step_for_step(n, continuous):
     theirs.reset(seed=n)
     world, scenario = theirs.unwrapped.world, theirs.unwrapped.scenario
     crowd_agents(world, rng)
-    ours = CooperativeNavigationBatch(1, n, continuous=continuous, max_cycles=STEPS)
+    ours = CooperativeNavigationBatch(1, n, continuous=continuous, max_cycles=STEPS, reward="coverage")
     ours.reset(seed=0)
     ours.set_state(*mpe2_state(world))
     total_collisions = 0
