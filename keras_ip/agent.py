@@ -243,27 +243,40 @@ class IPAgent:
         actions = self._act(batch, bool(deterministic), graph)
         return actions[0] if single else actions
 
-    def evaluate(self, episodes: int = 10, deterministic: bool = True, seed=None) -> float:
+    def evaluate(self, episodes: int = 10, deterministic: bool = True, seed=None, metrics: bool = False):
         """Mean team return (sum of all agents' rewards over an episode) over `episodes` episodes.
 
         Uses the agent's environment; an unfinished training episode is abandoned, so the
         next `fit` starts a fresh one.
+
+        Args:
+          episodes: number of episodes.
+          deterministic: greedy actions (True) or samples from the policy.
+          seed: seeds episode e's reset with seed + e.
+          metrics: also return the environment's own metrics.
+        Returns:
+          the mean team return (float); with metrics=True a dict {"team_return": ...} plus,
+          for every numeric value in the agents' infos at an episode's last step (e.g.
+          cooperative navigation's "coverage"), its mean over agents and episodes.
         """
         episodes = check_int("episodes", episodes)
         self._last_obs = None
-        returns = []
+        returns, final_infos = [], []
         for episode in range(episodes):
             obs = self.adapter.reset(seed=None if seed is None else seed + episode)
             total, step, graph = 0.0, 0, None
             while True:
                 if self.graph_schedule and self.graph_schedule.due(step):
                     graph = self._graph_from_env()
-                obs, rewards, _, _, _ = self.adapter.step(self.predict(obs, deterministic, graph))
+                obs, rewards, _, _, infos = self.adapter.step(self.predict(obs, deterministic, graph))
                 total, step = total + float(np.sum(rewards)), step + 1
                 if self.adapter.episode_over:
                     break
             returns.append(total)
-        return float(np.mean(returns))
+            final_infos.append(infos)
+        if not metrics:
+            return float(np.mean(returns))
+        return {"team_return": float(np.mean(returns)), **_mean_numeric_infos(final_infos)}
 
     # ----------------------------------------------------------------------------- params
     def get_params(self, deep: bool = True) -> dict:
@@ -373,6 +386,17 @@ class IPAgent:
             with np.load(path / REPLAY_FILE) as saved:
                 agent.replay.load_state_dict(dict(saved))
         return agent
+
+
+def _mean_numeric_infos(final_infos: list) -> dict:
+    """Mean over episodes and agents of every numeric info value: [{agent: {key: value}}] -> {key: mean}."""
+    values = {}
+    for infos in final_infos:
+        for info in infos.values():
+            for key, value in info.items():
+                if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                    values.setdefault(key, []).append(float(value))
+    return {key: float(np.mean(v)) for key, v in values.items()}
 
 
 def _swap_in(staging: pathlib.Path, path: pathlib.Path):

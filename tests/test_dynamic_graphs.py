@@ -67,3 +67,12 @@ def test_knn_without_positions_is_a_clear_error():
 def test_xla_update_on_replayed_directed_graphs_does_not_retrace(propagation):
     agent = make_agent(graph="knn", k=2, jit_compile=True, propagation=propagation).fit(40, progress_bar=False)
     assert agent.learner.train_step.experimental_get_tracing_count() == 1
+
+
+def test_evaluate_can_return_the_environment_metrics():
+    agent = IPAgent("cooperative_navigation", env_kwargs={"n": 4, "max_cycles": 5}, graph="knn", k=2,
+                    **dict(TINY, learning_starts=100))
+    result = agent.evaluate(3, seed=0, metrics=True)
+    assert set(result) == {"team_return", "team_reward", "coverage"}
+    assert result["team_return"] == pytest.approx(agent.evaluate(3, seed=0))
+    assert result["coverage"] < 0
