@@ -11,8 +11,7 @@
 from keras_ip.envs.particles.base import ParticleParallelEnv
 from keras_ip.envs.particles.batch import ParticleBatch
 from keras_ip.envs.particles.cooperative_navigation import (CooperativeNavigation, CooperativeNavigationBatch,
-                                                             cooperative_navigation_rewards,
-                                                             make_cooperative_navigation, world_radius)
+                                                             cooperative_navigation_rewards, world_radius)
 from keras_ip.envs.particles.cooperative_push import CooperativePush, CooperativePushBatch
 from keras_ip.envs.particles.heterogeneous_navigation import HeterogeneousNavigation, HeterogeneousNavigationBatch
 from keras_ip.envs.particles.prey_predator import PreyPredator, PreyPredatorBatch
@@ -22,5 +21,5 @@ from keras_ip.envs.particles.world import (DISCRETE_DIRECTIONS, MPE2_SENSITIVITY
 __all__ = ["DISCRETE_DIRECTIONS", "MPE2_SENSITIVITY", "CooperativeNavigation", "CooperativeNavigationBatch",
            "CooperativePush", "CooperativePushBatch", "HeterogeneousNavigation", "HeterogeneousNavigationBatch",
            "ParticleBatch", "ParticleParallelEnv", "ParticleWorld", "PreyPredator", "PreyPredatorBatch",
-           "cooperative_navigation_rewards", "make_cooperative_navigation", "mpe2_continuous_to_direction",
+           "cooperative_navigation_rewards", "mpe2_continuous_to_direction",
            "world_radius"]

@@ -188,9 +188,3 @@ class CooperativeNavigation(ParticleParallelEnv):
 
     def _step_info(self) -> dict:
         return {"coverage": float(self.batch.coverage[0])}
-
-
-def make_cooperative_navigation(n: int = 15, continuous: bool = False, max_cycles: int = 25,
-                                reward: str = "local") -> CooperativeNavigation:
-    """Registry factory: `make_env("cooperative_navigation", n=200)`."""
-    return CooperativeNavigation(n=n, continuous=continuous, max_cycles=max_cycles, reward=reward)

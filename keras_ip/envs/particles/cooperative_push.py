@@ -138,8 +138,3 @@ class CooperativePush(ParticleParallelEnv):
     def __init__(self, n: int = 15, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None):
         super().__init__(CooperativePushBatch(1, n, continuous, max_cycles), render_mode)
         self.n = self.batch.n
-
-
-def make_cooperative_push(n: int = 15, continuous: bool = False, max_cycles: int = 25) -> CooperativePush:
-    """Registry factory: `make_env("cooperative_push", n=200)`."""
-    return CooperativePush(n=n, continuous=continuous, max_cycles=max_cycles)

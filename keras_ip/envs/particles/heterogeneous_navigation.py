@@ -172,9 +172,3 @@ class HeterogeneousNavigation(ParticleParallelEnv):
         self.observation_spaces = dict(zip(names, self.observation_spaces.values()))
         self.action_spaces = dict(zip(names, self.action_spaces.values()))
         self.possible_agents = names  # the base's agent checks and steps read these names
-
-
-def make_heterogeneous_navigation(n: int = 16, continuous: bool = False,
-                                  max_cycles: int = 25) -> HeterogeneousNavigation:
-    """Registry factory: `make_env("heterogeneous_navigation", n=200)`."""
-    return HeterogeneousNavigation(n=n, continuous=continuous, max_cycles=max_cycles)

@@ -188,8 +188,3 @@ class PreyPredator(ParticleParallelEnv):
     def __init__(self, n: int = 15, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None):
         super().__init__(PreyPredatorBatch(1, n, continuous, max_cycles), render_mode)
         self.n = self.batch.n
-
-
-def make_prey_predator(n: int = 15, continuous: bool = False, max_cycles: int = 25) -> PreyPredator:
-    """Registry factory: `make_env("prey_predator", n=200)`."""
-    return PreyPredator(n=n, continuous=continuous, max_cycles=max_cycles)

@@ -54,3 +54,14 @@ def test_batch_copy_k_equals_a_single_env_seeded_with_seed_plus_k(scenario, cont
             np.testing.assert_array_equal(np.stack(list(observations.values())), batch_obs[k])
             np.testing.assert_array_equal(list(rewards.values()), batch_rewards[k])
         np.testing.assert_array_equal(env.agent_positions(), batch.agent_positions()[k])
+
+
+@pytest.mark.parametrize("scenario, obs_dim, first, last", [
+    ("cooperative_navigation", 26, "agent_0", "agent_3"), ("cooperative_push", 28, "agent_0", "agent_3"),
+    ("heterogeneous_navigation", 26, "big_0", "small_1"), ("prey_predator", 34, "agent_0", "agent_3")])
+def test_metadata_spaces_and_agent_names(scenario, obs_dim, first, last):
+    env = SCENARIOS[scenario][0](n=4, continuous=True, max_cycles=7)
+    assert (env.n, env.max_cycles) == (4, 7) and env.metadata["name"] == f"{scenario}_v0"
+    assert (env.possible_agents[0], env.possible_agents[-1]) == (first, last)
+    assert env.action_space(last).shape == (2,) and env.observation_space(first).shape == (obs_dim,)
+    assert SCENARIOS[scenario][0](n=4).action_space(last).n == 5

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from pettingzoo.test import parallel_seed_test
 
-from keras_ip.envs.particles import (CooperativeNavigation, CooperativeNavigationBatch, cooperative_navigation_rewards,
-                                     make_cooperative_navigation, world_radius)
+from keras_ip.envs.particles import (CooperativeNavigation, CooperativeNavigationBatch, cooperative_navigation_rewards, world_radius)
 
 # Three agents and three landmarks; agent 0 moves at (0.1, -0.2).
 AGENTS = [[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]]
@@ -220,11 +219,3 @@ def test_bad_batch_arguments_are_named():
         CooperativeNavigationBatch(num_envs=0, n=3)
     with pytest.raises(ValueError, match="seed=-1"):
         CooperativeNavigationBatch(num_envs=1, n=3, seed=-1)
-
-
-def test_factory_and_metadata():
-    env = make_cooperative_navigation(n=4, continuous=True, max_cycles=7)
-    assert isinstance(env, CooperativeNavigation) and (env.n, env.max_cycles) == (4, 7)
-    assert env.metadata["name"] == "cooperative_navigation_v0"
-    assert env.action_space("agent_3").shape == (2,) and env.observation_space("agent_0").shape == (26,)
-    assert CooperativeNavigation().action_space("agent_14").n == 5

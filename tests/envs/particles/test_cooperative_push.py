@@ -4,8 +4,7 @@
 import numpy as np
 import pytest
 
-from keras_ip.envs.particles.cooperative_push import (CooperativePush, CooperativePushBatch, cooperative_push_rewards,
-                                                      make_cooperative_push)
+from keras_ip.envs.particles.cooperative_push import (CooperativePush, CooperativePushBatch, cooperative_push_rewards)
 
 # Three agents, the ball at (2, 0) (nearest: agent 1, 1 away) and the goal 3 above it.
 AGENTS = [[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]]
@@ -93,10 +92,3 @@ def test_bad_arguments_are_named():
         CooperativePush(max_cycles=0)
     with pytest.raises(ValueError, match="seed=-1"):
         CooperativePushBatch(num_envs=1, n=3, seed=-1)
-
-
-def test_factory_and_metadata():
-    env = make_cooperative_push(n=4, continuous=True, max_cycles=7)
-    assert isinstance(env, CooperativePush) and (env.n, env.max_cycles) == (4, 7)
-    assert env.metadata["name"] == "cooperative_push_v0"
-    assert env.action_space("agent_3").shape == (2,) and env.observation_space("agent_0").shape == (28,)

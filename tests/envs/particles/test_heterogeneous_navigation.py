@@ -7,8 +7,7 @@ import pytest
 from keras_ip.envs.adapter import ParallelEnvAdapter
 from keras_ip.envs.particles.cooperative_navigation import world_radius
 from keras_ip.envs.particles.heterogeneous_navigation import (HeterogeneousNavigation, HeterogeneousNavigationBatch,
-                                                              heterogeneous_navigation_rewards,
-                                                              make_heterogeneous_navigation)
+                                                              heterogeneous_navigation_rewards)
 
 # big_0, big_1 (overlapping: 0.35 < 0.2 + 0.2), small_0 (touching big_0: 0.25 < 0.2 + 0.1), small_1 alone.
 AGENTS = [[0.0, 0.0], [0.35, 0.0], [0.0, 0.25], [3.0, 0.0]]
@@ -126,10 +125,3 @@ def test_bad_arguments_and_agents_are_named():
         env.step({"agent_0": 0, **{agent: 0 for agent in env.agents}})
     with pytest.raises(ValueError, match=r"Missing actions for: \['small_1'\]"):
         env.step({"big_0": 0, "big_1": 0, "small_0": 0})
-
-
-def test_factory_and_metadata():
-    env = make_heterogeneous_navigation(n=6, continuous=True, max_cycles=7)
-    assert isinstance(env, HeterogeneousNavigation) and (env.n, env.max_cycles) == (6, 7)
-    assert env.metadata["name"] == "heterogeneous_navigation_v0"
-    assert env.action_space("small_2").shape == (2,) and env.observation_space("big_0").shape == (26,)

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from keras_ip.envs.particles.prey_predator import (PreyPredator, PreyPredatorBatch, make_prey_predator, num_landmarks,
+from keras_ip.envs.particles.prey_predator import (PreyPredator, PreyPredatorBatch, num_landmarks,
                                                    num_prey, prey_directions, prey_predator_rewards)
 
 # n=3: three predators, one prey, two landmarks. Predator 0 touches the prey (0.1 < 0.075 + 0.05).
@@ -120,10 +120,3 @@ def test_bad_arguments_and_actions_are_named():
     batch.reset()
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
         batch.step(np.zeros((2, 4), int))  # one action per predator, none for the prey
-
-
-def test_factory_and_metadata():
-    env = make_prey_predator(n=4, continuous=True, max_cycles=7)
-    assert isinstance(env, PreyPredator) and (env.n, env.max_cycles) == (4, 7)
-    assert env.metadata["name"] == "prey_predator_v0"
-    assert env.action_space("agent_3").shape == (2,) and env.observation_space("agent_0").shape == (34,)
