@@ -21,6 +21,10 @@ agent it collides with. The distance term depends on `reward`:
   "local" (default, the paper's "if these agents get closer to landmarks, they will obtain
     a larger reward"): r_i = -min_l |p_i - q_l|, agent i's distance to its own nearest
     landmark. Local (r_i depends on i and its neighbours only) and incentive-aligned.
+  "difference": agent i's marginal contribution to coverage, C_-i - C (Wolpert & Tumer's
+    difference reward): for every landmark whose nearest agent is i, the gap between the
+    second-nearest and the nearest agent's distance. Aligned with the team objective, and
+    it pays to spread out: two agents crowding one landmark earn almost nothing.
   "coverage": each landmark's distance to its nearest agent is charged to that agent, so
     the rewards sum to mpe2's team objective -sum_l min_i |p_i - q_l| - 2 * collisions. The
     split is exact but perverse for per-agent learners: becoming a landmark's nearest agent
@@ -63,7 +67,7 @@ def world_radius(n: int) -> float:
     return float(np.interp(n, *_RADIUS_ANCHORS))
 
 
-REWARDS = ("local", "coverage")
+REWARDS = ("local", "coverage", "difference")
 
 
 def cooperative_navigation_rewards(landmark_distances: np.ndarray, agent_distances: np.ndarray,
@@ -86,12 +90,27 @@ def cooperative_navigation_rewards(landmark_distances: np.ndarray, agent_distanc
     if reward == "local":
         own = landmark_distances.min(axis=2) if num_landmarks else np.zeros((num_copies, num_agents))  # [K, N]
         return (0.0 - own - colliding.sum(axis=2)).astype(np.float32)
+    if reward == "difference":
+        return (_difference_terms(landmark_distances) - colliding.sum(axis=2)).astype(np.float32)
     nearest = landmark_distances.argmin(axis=1)  # [K, L], each landmark's nearest agent
     covered = np.take_along_axis(landmark_distances, nearest[:, None, :], axis=1)[:, 0]  # [K, L]
     owner = (np.arange(num_copies)[:, None] * num_agents + nearest).ravel()  # [K * L], flat index of (k, i)
     charged = np.bincount(owner, weights=covered.ravel(), minlength=num_copies * num_agents)  # [K * N]
     rewards = 0.0 - charged.reshape(num_copies, num_agents) - colliding.sum(axis=2)  # [K, N]; 0.0, not -0.0
     return rewards.astype(np.float32)
+
+
+def _difference_terms(landmark_distances: np.ndarray) -> np.ndarray:
+    """float [K, N, L] -> float64 [K, N]: sum over the landmarks agent i is nearest to of
+    (second-nearest agent's distance - i's distance); 0 for a single agent."""
+    num_copies, num_agents, _ = landmark_distances.shape
+    if num_agents < 2:
+        return np.zeros((num_copies, num_agents))
+    two_nearest = np.partition(landmark_distances, 1, axis=1)[:, :2]  # [K, 2, L]
+    gap = two_nearest[:, 1] - two_nearest[:, 0]  # [K, L]
+    nearest = landmark_distances.argmin(axis=1)  # [K, L]
+    owner = (np.arange(num_copies)[:, None] * num_agents + nearest).ravel()
+    return np.bincount(owner, weights=gap.ravel(), minlength=num_copies * num_agents).reshape(num_copies, num_agents)
 
 
 class CooperativeNavigationBatch(ParticleBatch):

@@ -85,6 +85,13 @@ def test_local_rewards_of_the_hand_built_state():
     np.testing.assert_allclose(_rewards_of_the_hand_built_state("local"), [-0.4, -0.6, -1.0], atol=1e-6)
 
 
+def test_difference_rewards_of_the_hand_built_state():
+    # landmark 0 (0.4,0): nearest agent 0 (0.4), second agent 1 (0.6): gap 0.2 to agent 0;
+    # landmark 1 (-1,0): agent 0 (1), then agent 1 (2): gap 1 to agent 0;
+    # landmark 2 (0,3): agent 2 (1), then agent 0 (3): gap 2 to agent 2.
+    np.testing.assert_allclose(_rewards_of_the_hand_built_state("difference"), [1.2, 0.0, 2.0], atol=1e-6)
+
+
 def test_coverage_rewards_of_the_hand_built_state():
     # landmark 0 (0.4 from agent 0) and landmark 1 (1 from agent 0) are charged to agent 0; landmark 2 to agent 2.
     np.testing.assert_allclose(_rewards_of_the_hand_built_state("coverage"), [-1.4, 0.0, -1.0], atol=1e-6)
