@@ -70,6 +70,13 @@ def world_radius(n: int) -> float:
 REWARDS = ("local", "coverage", "difference")
 
 
+def check_reward(reward) -> str:
+    """Returns `reward` if it names a reward of `REWARDS`, else raises ValueError naming it."""
+    if reward not in REWARDS:
+        raise ValueError(f"reward must be one of {REWARDS}. Received: reward={reward!r}")
+    return reward
+
+
 def cooperative_navigation_rewards(landmark_distances: np.ndarray, agent_distances: np.ndarray,
                                    collision_distance, reward: str = "local") -> np.ndarray:
     """Per-agent rewards (see the module docstring).
@@ -83,8 +90,7 @@ def cooperative_navigation_rewards(landmark_distances: np.ndarray, agent_distanc
     Returns:
       float32 [K, N]: -(i's distance term) - (number of agents i collides with).
     """
-    if reward not in REWARDS:
-        raise ValueError(f"reward must be one of {REWARDS}. Received: reward={reward!r}")
+    check_reward(reward)
     num_copies, num_agents, num_landmarks = landmark_distances.shape
     colliding = (agent_distances < collision_distance) & ~np.eye(num_agents, dtype=bool)  # [K, N, N]
     if reward == "local":
@@ -142,9 +148,7 @@ class CooperativeNavigationBatch(ParticleBatch):
 
     def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None,
                  reward: str = "local"):
-        if reward not in REWARDS:
-            raise ValueError(f"reward must be one of {REWARDS}. Received: reward={reward!r}")
-        self.reward = reward
+        self.reward = check_reward(reward)
         self.coverage = None  # float64 [K] after reset / step
         self.n = check_int("n", n)
         self.radius = world_radius(self.n)

@@ -41,8 +41,8 @@ import numpy as np
 from keras_ip._checks import check_int
 from keras_ip.envs.particles.base import ParticleParallelEnv
 from keras_ip.envs.particles.batch import ParticleBatch
-from keras_ip.envs.particles.cooperative_navigation import (CooperativeNavigationBatch, cooperative_navigation_rewards,
-                                                             world_radius)
+from keras_ip.envs.particles.cooperative_navigation import (CooperativeNavigationBatch, check_reward,
+                                                             cooperative_navigation_rewards, world_radius)
 from keras_ip.envs.particles.neighbours import nearest_offsets, offsets_and_distances
 from keras_ip.envs.particles.world import ParticleWorld
 
@@ -104,8 +104,7 @@ class HeterogeneousNavigationBatch(ParticleBatch):
 
     def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None,
                  reward: str = "local"):
-        cooperative_navigation_rewards(np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), 0.0, reward)  # validates `reward`
-        self.reward = reward
+        self.reward = check_reward(reward)
         self.n = check_int("n", n, minimum=2)
         self.num_big = self.n // 2
         self.radius = world_radius(self.n)

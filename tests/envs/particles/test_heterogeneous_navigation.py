@@ -125,3 +125,8 @@ def test_bad_arguments_and_agents_are_named():
         env.step({"agent_0": 0, **{agent: 0 for agent in env.agents}})
     with pytest.raises(ValueError, match=r"Missing actions for: \['small_1'\]"):
         env.step({"big_0": 0, "big_1": 0, "small_0": 0})
+
+
+def test_unknown_reward_is_rejected_by_name():
+    with pytest.raises(ValueError, match="reward='shared'"):
+        HeterogeneousNavigationBatch(1, 4, reward="shared")
