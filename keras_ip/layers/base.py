@@ -80,17 +80,13 @@ class GraphOps:
     """Plain-tensor views of one edge set, bound to a GraphTensor.
 
     Attributes:
-      num_nodes: scalar int32 tensor, total agents over all components.
-      reverse: int32 [edges], index of each edge's reverse edge.
+      reverse: int32 [edges], index of each edge's reverse edge (-1 where there is none),
+        or None if the GraphTensor lacks the "reverse" feature.
     """
 
     def __init__(self, graph: tfgnn.GraphTensor):
         self._graph = graph
-        edge_set = graph.edge_sets[NEIGHBOURS]
-        self.senders = edge_set.adjacency.source        # [edges]
-        self.receivers = edge_set.adjacency.target      # [edges]
-        self.reverse = edge_set.features.get(REVERSE)   # [edges] or None
-        self.num_nodes = graph.node_sets[AGENTS].total_size
+        self.reverse = graph.edge_sets[NEIGHBOURS].features.get(REVERSE)  # [edges] or None
 
     def from_senders(self, node_values: tf.Tensor) -> tf.Tensor:
         """[nodes, d] -> [edges, d]: each edge carries its sender's value."""
