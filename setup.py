@@ -8,7 +8,8 @@ HERE = pathlib.Path(__file__).parent
 REQUIREMENTS = [line.strip() for line in (HERE / "requirements.txt").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
 ENVS = [r for r in REQUIREMENTS if r.startswith(("mpe2", "magent2"))]
-TEST = [r for r in REQUIREMENTS if r.startswith("pytest")] + ENVS
+TRAFFIC = [r for r in REQUIREMENTS if r.startswith(("eclipse-sumo", "libsumo", "sumolib", "traci", "sumo-rl"))]
+TEST = [r for r in REQUIREMENTS if r.startswith("pytest")] + ENVS + TRAFFIC
 RUNTIME = [r for r in REQUIREMENTS if r not in TEST]
 
 setup(
@@ -20,7 +21,7 @@ setup(
     packages=find_packages(include=["keras_ip", "keras_ip.*"]),
     python_requires=">=3.10",
     install_requires=RUNTIME,
-    extras_require={"envs": ENVS, "test": TEST},
+    extras_require={"envs": ENVS, "traffic": TRAFFIC, "test": TEST},
     entry_points={"console_scripts": ["keras-ip = keras_ip.cli:main"]},
     license="Apache-2.0",
 )

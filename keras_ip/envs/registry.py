@@ -11,6 +11,7 @@ from typing import Callable
 from keras_ip.envs.coordination import CoordinationGame
 from keras_ip.envs.jungle import Jungle
 from keras_ip.envs.particles import CooperativeNavigation, CooperativePush, HeterogeneousNavigation, PreyPredator
+from keras_ip.envs.traffic import TrafficSignalEnv
 
 _FACTORIES: dict[str, Callable] = {}
 
@@ -59,3 +60,4 @@ register("cooperative_navigation", CooperativeNavigation)
 register("heterogeneous_navigation", HeterogeneousNavigation)
 register("cooperative_push", CooperativePush)
 register("prey_predator", PreyPredator)
+register("traffic", TrafficSignalEnv)

@@ -16,8 +16,9 @@ def resolve_graph(spec, env, num_agents: int, seed=None, k=None, every: int = 1)
 
     Args:
       spec: a `Graph`; a `KNN`; a callable env -> Graph; or a name:
-        "grid": the environment's own grid (`env.grid_shape` = (rows, cols)), or a square
-          lattice when N is a perfect square;
+        "grid": the environment's own graph (`env.default_graph()`, e.g. the road network of
+          the traffic environment), else its grid (`env.grid_shape` = (rows, cols)), else a
+          square lattice when N is a perfect square;
         "full": every pair of agents;
         "random": k (default 3) random neighbours per agent, made symmetric (seeded);
         "knn": each agent's k (default 8) nearest agents, rebuilt every `every` steps
@@ -55,6 +56,8 @@ def resolve_graph(spec, env, num_agents: int, seed=None, k=None, every: int = 1)
 
 
 def _grid_for(env, num_agents: int) -> topology.Graph:
+    if callable(getattr(env, "default_graph", None)):
+        return env.default_graph()
     shape = getattr(env, "grid_shape", None)
     if shape is not None:
         return topology.grid(*shape)

@@ -15,7 +15,10 @@ SMALL = {  # each built-in at a size the suite can afford
     "cooperative_push": {"n": 4, "max_cycles": 10},
     "prey_predator": {"n": 4, "max_cycles": 10},
     "jungle": {"map_size": 10, "n_agents": 4, "n_foods": 2, "max_cycles": 10},
+    # traci: the seed test runs two simulations side by side, and libsumo holds one per process
+    "traffic": {"grid": 2, "max_cycles": 5, "backend": "traci"},
 }
+DISCRETE_ONLY = {"jungle": "discrete actions only (move / attack)", "traffic": "the action is a green phase"}
 
 
 def test_every_registered_environment_has_a_small_configuration_here():
@@ -25,8 +28,8 @@ def test_every_registered_environment_has_a_small_configuration_here():
 @pytest.mark.parametrize("name", sorted(SMALL))
 @pytest.mark.parametrize("continuous", [False, True], ids=["discrete", "continuous"])
 def test_parallel_api_and_seed(name, continuous):
-    if continuous and name == "jungle":
-        pytest.skip("jungle has discrete actions only (move / attack)")
+    if continuous and name in DISCRETE_ONLY:
+        pytest.skip(f"{name}: {DISCRETE_ONLY[name]}")
     kwargs = dict(SMALL[name], **({"continuous": True} if continuous else {}))
     parallel_api_test(make_env(name, **kwargs), num_cycles=kwargs["max_cycles"])
     parallel_seed_test(functools.partial(make_env, name, **kwargs), num_cycles=kwargs["max_cycles"])
