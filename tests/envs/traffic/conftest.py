@@ -13,3 +13,9 @@ def tiny_env():
     env = TrafficSignalEnv(**TINY)
     yield env
     env.close()
+
+
+@pytest.fixture
+def tiny_kwargs():
+    """The keyword arguments of the tiny environment."""
+    return dict(TINY)
