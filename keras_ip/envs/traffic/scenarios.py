@@ -111,6 +111,7 @@ def _generate(directory: pathlib.Path, n: int, seed: int, length: float, lanes: 
     """Writes grid.net.xml and grid.rou.xml into `directory`, atomically (a temporary sibling, then a rename)."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the cache is shared like any other
     env = dict(os.environ, SUMO_HOME=str(sumo_home()))
     _run([sumo_binary("netgenerate"), "--grid", f"--grid.number={n}", f"--grid.length={length}",
           f"--grid.attach-length={length}", "--default-junction-type=traffic_light", f"--default.lanenumber={lanes}",

@@ -44,6 +44,7 @@ class Simulation:
         self.backend = backend
         self.time_to_teleport = time_to_teleport
         self._sumo = None  # the libsumo module or a traci Connection, while running
+        self._results = {}  # the last step's subscription results: lane -> {variable: value}
         from traci import constants
 
         self._vehicle_number, self._halting_number = (constants.LAST_STEP_VEHICLE_NUMBER,
@@ -83,13 +84,16 @@ class Simulation:
     def step(self) -> np.ndarray:
         """Advances one second. Returns the halting vehicles (speed < 0.1 m/s) per lane, float64 [M]."""
         self._sumo.simulationStep()
-        results = self._sumo.lane.getAllSubscriptionResults()
-        return np.fromiter((results[lane][self._halting_number] for lane in self.lanes), np.float64, len(self.lanes))
+        self._results = self._sumo.lane.getAllSubscriptionResults()  # one call for all M lanes
+        return self._read(self._halting_number)
 
     def vehicles(self) -> np.ndarray:
         """Vehicles on each lane after the last step, float64 [M]."""
-        results = self._sumo.lane.getAllSubscriptionResults()
-        return np.fromiter((results[lane][self._vehicle_number] for lane in self.lanes), np.float64, len(self.lanes))
+        return self._read(self._vehicle_number)
+
+    def _read(self, variable: int) -> np.ndarray:
+        results = self._results
+        return np.fromiter((results[lane][variable] for lane in self.lanes), np.float64, len(self.lanes))
 
     def set_state(self, tls_id: str, state: str):
         """Shows `state` (one character per link) at a traffic light until the next call."""
@@ -121,6 +125,7 @@ class Simulation:
         if self._sumo is None:
             return
         self._sumo.close()
+        self._results = {}
         if _libsumo_user is self:
             _libsumo_user = None
         self._sumo = None
