@@ -157,8 +157,8 @@ class TrafficSignalEnv(CheckedParallelEnv):
             self._tick()
         observations = self._observations()
         metrics = dict(self.simulation.trip_statistics(), queue_length=float(self._queue_sum / self._seconds))
-        result = self._clocked_step_result(observations, -self.reward_scale * waiting,
-                                           {agent: dict(metrics) for agent in self.agents})
+        rewards = 0.0 - self.reward_scale * waiting  # [N]; 0.0, not -0.0
+        result = self._clocked_step_result(observations, rewards, {agent: dict(metrics) for agent in self.agents})
         if not self.agents:
             self.simulation.close()
         return result

@@ -23,7 +23,9 @@ def run_in_processes(function, kwargs_list, processes: int | None = None) -> lis
       the results, in the order of kwargs_list.
 
     Example:
-      >>> run_in_processes(evaluate_fixed_time, [{"seed": 0}, {"seed": 1}])
+      >>> from keras_ip.envs.traffic import evaluate_controller
+      >>> calls = [dict(env_kwargs={"scenario": "grid4x4"}, controller="max_pressure", seed=s) for s in (0, 1)]
+      >>> first, second = run_in_processes(evaluate_controller, calls)
     """
     kwargs_list = list(kwargs_list)
     if not kwargs_list:
