@@ -30,7 +30,7 @@ from keras_ip.logger import Logger
 from keras_ip.networks import ActionSpec, build_networks
 from keras_ip.replay import ReplayBuffer
 from keras_ip.sac.learner import SACLearner
-from keras_ip.sac.policy import select_actions
+from keras_ip.sac.policy import compiled_actions
 
 CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
 CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
@@ -101,22 +101,10 @@ class IPAgent:
                                else tf.random.Generator.from_non_deterministic_state())
         self._group_ids = group_ids
         self._batcher = None if self.graph is None else GraphBatcher(self.graph, group_ids)
-        self._act_static = tf.function(self._act_on_static_graph, jit_compile=c.jit_compile)
-        self._act_dynamic = tf.function(self._act_on_graphs, jit_compile=c.jit_compile)
-
-    def _act_on_static_graph(self, observations, deterministic):
-        """observations [K, N, d] -> actions [K, N] or [K, N, k]; `deterministic` is a Python bool."""
-        return self._select(observations, self._batcher(observations), deterministic)
-
-    def _act_on_graphs(self, observations, senders, receivers, deterministic):
-        """As above with one graph per row: senders, receivers int32 [K, E]."""
-        graph = batch_graph_tensor(observations, senders, receivers, group_ids=self._group_ids)
-        return self._select(observations, graph, deterministic)
-
-    def _select(self, observations, graph, deterministic):
-        shape = tf.shape(observations)
-        actions = select_actions(self.networks.actor(graph), self.action_spec, self._act_generator, deterministic)
-        return tf.reshape(actions, tf.concat([shape[:2], tf.shape(actions)[1:]], axis=0))
+        act = (self.networks.actor, self.action_spec, self._act_generator, c.jit_compile)
+        self._act_static = None if self._batcher is None else compiled_actions(*act, self._batcher)
+        self._act_dynamic = compiled_actions(*act, lambda observations, senders, receivers: batch_graph_tensor(
+            observations, senders, receivers, group_ids=self._group_ids))
 
     def _act(self, observations, deterministic, graph=None):
         """numpy [K, N, d] -> numpy actions, on the agent's static graph or on `graph` (a Graph)."""
@@ -124,7 +112,7 @@ class IPAgent:
             return self._act_static(observations, deterministic).numpy()
         tiled = [np.broadcast_to(edges, (observations.shape[0], graph.num_edges)) for edges in
                  (graph.senders, graph.receivers)]
-        return self._act_dynamic(observations, *tiled, deterministic).numpy()
+        return self._act_dynamic(observations, deterministic, *tiled).numpy()
 
     def _make_replay(self):
         a = self.adapter

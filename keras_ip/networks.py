@@ -87,12 +87,12 @@ class Actor(tf.keras.Model):
 
 
 class Networks(NamedTuple):
-    """Everything the learner trains. critic1/critic2 are the twin Q_i (for discrete actions
-    each returns Q_i(s, a, a_Ni) for every own action a); target_value is V-bar."""
+    """Everything the learner trains. `critics` are the twin Q_i as one batched layer
+    (copies=2; for discrete actions each returns Q_i(s, a, a_Ni) for every own action a);
+    target_value is V-bar."""
 
     actor: Actor
-    critic1: NeighbourhoodCritic
-    critic2: NeighbourhoodCritic
+    critics: NeighbourhoodCritic
     value: NeighbourhoodCritic
     target_value: NeighbourhoodCritic
 
@@ -112,19 +112,18 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
     """
     q_kind = "discrete_q" if action_spec.discrete else "continuous_q"
 
-    def critic(kind, name):
+    def critic(kind, name, copies=1):
         return NeighbourhoodCritic(kind, units, critic_hops, action_spec.num_actions if kind == "discrete_q" else None,
-                                   encoder_layers, num_groups, name=name)
+                                   encoder_layers, num_groups, copies, name=name)
 
     networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, num_groups, name="actor"),
-                        critic1=critic(q_kind, "critic1"), critic2=critic(q_kind, "critic2"),
+                        critics=critic(q_kind, "critics", copies=2),
                         value=critic("value", "value"), target_value=critic("value", "target_value"))
     dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])),
                          **({GROUP: np.zeros(2, np.int32)} if num_groups > 1 else {}))
     dummy_actions = tf.zeros([2, action_spec.critic_features])
     networks.actor(dummy)
-    networks.critic1(dummy, dummy_actions)
-    networks.critic2(dummy, dummy_actions)
+    networks.critics(dummy, dummy_actions)
     networks.value(dummy)
     networks.target_value(dummy)
     for target, source in zip(networks.target_value.variables, networks.value.variables):

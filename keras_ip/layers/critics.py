@@ -8,28 +8,121 @@ it); one round of action messages gives c_i = sum_{j in N(i)} relu(W [h_j, a_j])
 neighbours' actions in context. Agent i's own action enters only at the output, so for
 discrete actions one pass yields Q_i(s, a, a_Ni) for every own action a, which lets the
 learner take the exact expectation over a_i ~ q_i.
+
+Speed: a critic splits into a state part that does not read actions (`state_features`)
+and an action part (`q_values`), so the learner evaluates the state part once for the
+replayed and the freshly sampled actions. `copies` independent critics (the twin Q) run
+as one batched computation: every kernel is stacked [copies, in, out] and applied with
+one einsum, and every tensor is laid out [nodes, copies, units].
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
-from keras_ip.layers.base import GraphOps, encode_states, make_encoder
+from keras_ip.layers.base import GraphOps, GroupedDense, fresh_initializer
+from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE
 
 CRITIC_KINDS = ("value", "discrete_q", "continuous_q")
 
 
+def _per_copy(initializer):
+    """Initialises a stacked [copies, in, out] kernel as `copies` independent [in, out] draws."""
+    initializer = tf.keras.initializers.get(initializer)
+
+    def initialize(shape, dtype=None):
+        return tf.stack([fresh_initializer(initializer)(shape[1:], dtype) for _ in range(shape[0])])
+
+    return initialize
+
+
+def stacked_matmul(inputs, kernel, frozen: bool = False):
+    """[nodes, in] (shared by all copies) or [nodes, copies, in] times kernel [copies, in, out] -> [nodes, copies, out].
+
+    frozen=True reads the kernel without gradient (the inputs keep theirs).
+    """
+    kernel = tf.stop_gradient(kernel) if frozen else kernel
+    equation = "ni,cio->nco" if inputs.shape.rank == 2 else "nci,cio->nco"
+    return tf.einsum(equation, inputs, kernel)
+
+
+@tf.keras.utils.register_keras_serializable(package="keras_ip")
+class StackedDense(tf.keras.layers.Layer):
+    """`copies` independent Dense layers applied as one batched matmul.
+
+    Init args:
+      units: output width. copies: number of independent layers. activation, use_bias: as for Dense.
+    Call args:
+      inputs: float32 [nodes, in] (the same input for every copy) or [nodes, copies, in].
+      frozen: read the weights without gradient.
+    Call returns:
+      float32 [nodes, copies, units].
+    """
+
+    def __init__(self, units: int, copies: int = 1, activation=None, use_bias: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_int("units", units)
+        self.copies = check_int("copies", copies)
+        self.activation = tf.keras.activations.get(activation)
+        self.use_bias = bool(use_bias)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", [self.copies, int(input_shape[-1]), self.units],
+                                      initializer=_per_copy("glorot_uniform"))
+        self.bias = self.add_weight("bias", [self.copies, self.units], initializer="zeros") if self.use_bias else None
+        super().build(input_shape)
+
+    def call(self, inputs, frozen: bool = False):
+        bias = 0.0 if self.bias is None else (tf.stop_gradient(self.bias) if frozen else self.bias)
+        return self.activation(self.linear(inputs, frozen=frozen) + bias)
+
+    def linear(self, inputs, start: int = 0, frozen: bool = False):
+        """inputs times rows [start, start + in) of the kernel, no bias: [nodes, copies, units].
+
+        Lets a caller split a concatenated input [x, y] into x @ W_x + y @ W_y and reuse x @ W_x
+        (the bias, `self.bias`, is the caller's to add once).
+        """
+        width = int(inputs.shape[-1])
+        return stacked_matmul(inputs, self.kernel[:, start:start + width], frozen)
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, copies=self.copies, use_bias=self.use_bias,
+                    activation=tf.keras.activations.serialize(self.activation))
+
+
+class CriticState(NamedTuple):
+    """The action-independent part of a critic's forward pass (see `NeighbourhoodCritic.state_features`)."""
+
+    h: tf.Tensor                 # [nodes, copies, units], h_i after the state hops
+    message_from_state: tf.Tensor  # [nodes, copies, units], W_act[h] h (action-message pre-activation, state half)
+    out_from_state: tf.Tensor    # [nodes, copies, units], W_out[h] h + b (hidden-out pre-activation, state half)
+    ops: GraphOps
+
+    def frozen(self) -> "CriticState":
+        """The same values without gradient (for `q_values(..., frozen=True)`)."""
+        return self._replace(**{name: tf.stop_gradient(getattr(self, name)) for name in
+                                ("h", "message_from_state", "out_from_state") if getattr(self, name) is not None})
+
+
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
 class NeighbourhoodCritic(tf.keras.layers.Layer):
-    """V_i(s), or Q_i(s, a_i, a_Ni) for discrete or continuous actions, per agent.
+    """V_i(s), or Q_i(s, a_i, a_Ni) for discrete or continuous actions, per agent; `copies` of them.
 
       h_i^0 = MLP(s_i);  h_i^m = relu(W_self^m h_i^{m-1} + W_nb^m sum_{j in N(i)} h_j^{m-1})
       c_i   = sum_{j in N(i)} relu(W_act [h_j, a_j] + b)                  (Q only)
       value:        V_i = w^T relu(W_out h_i + b)
       discrete_q:   [Q_i(s, a, a_Ni)]_a = W_q relu(W_out [h_i, c_i] + b)   (A values)
       continuous_q: Q_i = w^T relu(W_out [h_i, c_i, a_i] + b)
+
+    Example:
+      >>> twin = NeighbourhoodCritic("discrete_q", units=16, num_actions=5, copies=2)
+      >>> graph = keras_ip.graphs.graph_tensor(tf.zeros([9, 3]), keras_ip.graphs.grid(3, 3))
+      >>> twin(graph, tf.one_hot(tf.zeros(9, tf.int32), 5)).shape
+      TensorShape([9, 2, 5])
 
     Init args:
       kind: "value", "discrete_q" or "continuous_q".
@@ -38,17 +131,19 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
       num_actions: A, for kind="discrete_q".
       encoder_layers: depth of the state MLP.
       num_groups: agent groups with their own first encoder layer (node feature "group").
+      copies: independent critics computed together (2 for the twin Q).
     Call args:
       graph: `tfgnn.GraphTensor`, node feature "hidden_state" [nodes, obs_dim].
       actions: float32 [nodes, A] one-hot (discrete_q) or [nodes, k] in [-1, 1]
         (continuous_q); every agent's action, read by its neighbours (and, for
         continuous_q, by itself). None for kind="value".
     Call returns:
-      value, continuous_q: float32 [nodes]; discrete_q: float32 [nodes, A].
+      copies=1: value, continuous_q float32 [nodes]; discrete_q [nodes, A].
+      copies>1: the same with a copies axis after nodes: [nodes, copies] or [nodes, copies, A].
     """
 
     def __init__(self, kind: str = "value", units: int = 128, hops: int = 1, num_actions: int | None = None,
-                 encoder_layers: int = 1, num_groups: int = 1, **kwargs):
+                 encoder_layers: int = 1, num_groups: int = 1, copies: int = 1, **kwargs):
         super().__init__(**kwargs)
         if kind not in CRITIC_KINDS:
             raise ValueError(f"kind must be one of {CRITIC_KINDS}. Received: kind={kind!r}")
@@ -61,29 +156,78 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
         self.num_actions = None if num_actions is None else check_int("num_actions", num_actions, 2)
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.num_groups = check_int("num_groups", num_groups)
-        self.encoder = make_encoder(units, encoder_layers, num_groups,
-                                    lambda width, activation, name: tf.keras.layers.Dense(width, activation, name=name))
-        self.w_self = [tf.keras.layers.Dense(units, name=f"self_{m}") for m in range(hops)]
-        self.w_neighbours = [tf.keras.layers.Dense(units, use_bias=False, name=f"neighbours_{m}") for m in range(hops)]
-        self.w_action_message = None if kind == "value" else tf.keras.layers.Dense(units, "relu", name="action_message")
-        self.w_out = tf.keras.layers.Dense(units, "relu", name="hidden_out")
-        self.out = tf.keras.layers.Dense(num_actions or 1, name="out")
+        self.copies = check_int("copies", copies)
+
+        def dense(width, activation, name, use_bias=True):
+            return StackedDense(width, copies, activation, use_bias, name=name)
+
+        # With agent groups the first layer is per group, one GroupedDense per copy.
+        self.grouped_encoder = ([GroupedDense(units, num_groups, "relu", name=f"encoder_0_copy_{c}")
+                                 for c in range(copies)] if num_groups > 1 else [])
+        self.encoder = ([] if num_groups > 1 else [dense(units, "relu", "encoder_0")]) + \
+            [dense(units, "relu", f"encoder_{k}") for k in range(1, encoder_layers)]
+        self.w_self = [dense(units, None, f"self_{m}") for m in range(hops)]
+        self.w_neighbours = [dense(units, None, f"neighbours_{m}", use_bias=False) for m in range(hops)]
+        self.w_action_message = None if kind == "value" else dense(units, "relu", "action_message")
+        self.w_out = dense(units, "relu", "hidden_out")
+        self.out = dense(num_actions or 1, None, "out")
+
+    def _build_split_layers(self, action_width: int | None):
+        """Builds the layers whose input is [h, context, actions] once the action width is known."""
+        if self.w_out.built:
+            return
+        if self.kind != "value":
+            self.w_action_message.build([None, self.copies, self.units + action_width])
+        extra = {"value": 0, "discrete_q": self.units, "continuous_q": self.units + (action_width or 0)}[self.kind]
+        self.w_out.build([None, self.copies, self.units + extra])
+
+    def state_features(self, graph: tfgnn.GraphTensor) -> CriticState:
+        """The part of the forward pass that does not read actions; `q_values` finishes it."""
+        if not self.w_out.built:
+            raise ValueError(f"{self.name} has no weights yet; call it on a graph (and actions) first.")
+        ops = GraphOps(graph)
+        agents = graph.node_sets[AGENTS]
+        h = agents[HIDDEN_STATE]                                                   # [nodes, obs_dim]
+        if self.grouped_encoder:
+            h = tf.stack([layer(h, agents[GROUP]) for layer in self.grouped_encoder], axis=1)  # [nodes, copies, units]
+        for layer in self.encoder:
+            h = layer(h)                                                           # [nodes, copies, units]
+        for w_self, w_neighbours in zip(self.w_self, self.w_neighbours):
+            h = tf.nn.relu(w_self(h) + w_neighbours(ops.sum_of_neighbours(h)))
+        message = None if self.kind == "value" else self.w_action_message.linear(h) + self.w_action_message.bias
+        return CriticState(h, message, self.w_out.linear(h) + self.w_out.bias, ops)
+
+    def q_values(self, state: CriticState, actions=None, frozen: bool = False):
+        """Finishes the forward pass from `state_features` for `actions` (None for a value critic).
+
+        frozen=True reads the weights without gradient; with `state.frozen()` the result is
+        differentiable in the actions only (what the policy loss needs). Returns shapes as
+        `call` does.
+        """
+        if self.kind == "value":
+            out = self.out(tf.nn.relu(state.out_from_state), frozen=frozen)          # [nodes, copies, 1]
+            return self._squeezed(out[..., 0])
+        actions = tf.cast(actions, state.h.dtype)                                   # [nodes, features]
+        message = tf.nn.relu(state.message_from_state
+                             + self.w_action_message.linear(actions, self.units, frozen))  # [nodes, copies, units]
+        context = state.ops.sum_of_neighbours(message)                               # [nodes, copies, units]
+        hidden = state.out_from_state + self.w_out.linear(context, self.units, frozen)
+        if self.kind == "continuous_q":
+            hidden += self.w_out.linear(actions, 2 * self.units, frozen)
+        q = self.out(tf.nn.relu(hidden), frozen=frozen)                              # [nodes, copies, A or 1]
+        return self._squeezed(q if self.kind == "discrete_q" else q[..., 0])
+
+    def _squeezed(self, values):
+        """Drops the copies axis (axis 1) of a single critic."""
+        return values[:, 0] if self.copies == 1 else values
 
     def call(self, graph: tfgnn.GraphTensor, actions=None):
         if (actions is None) != (self.kind == "value"):
             raise ValueError(f"A {self.kind} critic takes actions={'None' if self.kind == 'value' else 'a tensor'}.")
-        ops = GraphOps(graph)
-        h = encode_states(graph, self.encoder)                                   # [nodes, units]
-        for w_self, w_neighbours in zip(self.w_self, self.w_neighbours):
-            h = tf.nn.relu(w_self(h) + w_neighbours(ops.sum_of_neighbours(h)))
-        if self.kind == "value":
-            return tf.squeeze(self.out(self.w_out(h)), axis=-1)
-        actions = tf.cast(actions, h.dtype)
-        context = ops.sum_of_neighbours(self.w_action_message(tf.concat([h, actions], -1)))  # [nodes, units]
-        inputs = [h, context] + ([actions] if self.kind == "continuous_q" else [])
-        q = self.out(self.w_out(tf.concat(inputs, axis=-1)))
-        return q if self.kind == "discrete_q" else tf.squeeze(q, axis=-1)
+        self._build_split_layers(None if actions is None else int(actions.shape[-1]))
+        return self.q_values(self.state_features(graph), actions)
 
     def get_config(self):
         return dict(super().get_config(), kind=self.kind, units=self.units, hops=self.hops,
-                    num_actions=self.num_actions, encoder_layers=self.encoder_layers, num_groups=self.num_groups)
+                    num_actions=self.num_actions, encoder_layers=self.encoder_layers, num_groups=self.num_groups,
+                    copies=self.copies)

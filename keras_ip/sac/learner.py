@@ -14,7 +14,7 @@ from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.networks import ActionSpec, Networks
 from keras_ip.sac import losses
-from keras_ip.sac.policy import policy_terms, replayed_q
+from keras_ip.sac.policy import policy_noise, policy_terms, replayed_q
 
 
 def default_target_entropy(spec: ActionSpec) -> float:
@@ -66,11 +66,12 @@ class SACLearner:
             make_adam(), make_adam(), make_adam(), make_adam())
         self.generator = (tf.random.Generator.from_seed(seed) if seed is not None
                           else tf.random.Generator.from_non_deterministic_state())
-        self.critic_variables = networks.critic1.trainable_variables + networks.critic2.trainable_variables
-        for optimizer, variables in ((self.actor_optimizer, networks.actor.trainable_variables),
-                                     (self.critic_optimizer, self.critic_variables),
-                                     (self.value_optimizer, networks.value.trainable_variables),
-                                     (self.alpha_optimizer, [self.log_alpha])):
+        self._trained = [(self.actor_optimizer, networks.actor.trainable_variables),
+                         (self.critic_optimizer, networks.critics.trainable_variables),
+                         (self.value_optimizer, networks.value.trainable_variables)]
+        if self.auto_alpha:
+            self._trained.append((self.alpha_optimizer, [self.log_alpha]))
+        for optimizer, variables in self._trained + [(self.alpha_optimizer, [self.log_alpha])]:
             optimizer.build(variables)  # slots exist before the first (compiled) step and in checkpoints
         self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
 
@@ -95,7 +96,26 @@ class SACLearner:
         return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
 
     def _train_step(self, batch):
+        observations = tf.convert_to_tensor(batch.observations, tf.float32)
+        noise = policy_noise(self.generator, tf.size(observations[..., 0]), self.action_spec)  # [B * N, A or k]
+        gradients, metrics = self._gradients(batch, noise)
+        for optimizer, variables in self._trained:
+            optimizer.apply_gradients(zip(gradients[:len(variables)], variables))
+            gradients = gradients[len(variables):]
         nets = self.networks
+        for target, source in zip(nets.target_value.variables, nets.value.variables):
+            target.assign(self.tau * source + (1.0 - self.tau) * target)
+        return metrics
+
+    def _gradients(self, batch, noise):
+        """Every network's gradient of its own loss, from one forward and one backward pass.
+
+        Each loss reaches only its own network's variables: the TD and value targets carry
+        no gradient, and the policy term reads the critics with frozen weights. So one
+        backward pass of the losses' sum gives each network exactly its own loss's gradient.
+        Returns (gradients in the order of `self._trained`, metrics).
+        """
+        nets, spec = self.networks, self.action_spec
         observations = tf.convert_to_tensor(batch.observations, tf.float32)
         graph = self.graph_tensor(observations, batch.senders, batch.receivers)
         next_graph = self.graph_tensor(batch.next_observations, batch.next_senders, batch.next_receivers)
@@ -105,37 +125,32 @@ class SACLearner:
         alpha = tf.exp(self.log_alpha)
         q_target = losses.td_target(rewards, dones, nets.target_value(next_graph), self.gamma)
 
-        with tf.GradientTape(persistent=True) as tape:
-            q1 = replayed_q(nets.critic1, graph, flat_actions, self.action_spec)   # [B * N]
-            q2 = replayed_q(nets.critic2, graph, flat_actions, self.action_spec)
-            critic_loss = losses.critic_loss(q1, q2, q_target)
+        with tf.GradientTape() as tape:
+            # The critics' state part is computed once, for the replayed and the sampled actions.
+            critic_state = nets.critics.state_features(graph)
+            q = replayed_q(nets.critics, critic_state, flat_actions, spec)             # [B * N, 2]
+            critic_loss = losses.critic_loss(q[:, 0], q[:, 1], q_target)
+            frozen_state = critic_state.frozen()
+
+            def min_q(actions):  # differentiable in the actions only
+                return tf.reduce_min(nets.critics.q_values(frozen_state, actions, frozen=True), axis=1)
+
             # One forward pass of the policy and critics serves the value target and the policy loss.
-            q_pi, log_pi = policy_terms(nets.actor(graph), (nets.critic1, nets.critic2), graph, self.action_spec,
-                                        self.generator, self.gumbel_temperature)
+            q_pi, log_pi = policy_terms(nets.actor(graph), min_q, spec, noise, self.gumbel_temperature)
             value_loss = losses.value_loss(nets.value(graph), q_pi, log_pi, alpha)
             policy_loss = losses.policy_loss(log_pi, q_pi, alpha)
             alpha_loss = losses.alpha_loss(self.log_alpha, log_pi, self.target_entropy)
-
-        self._apply(tape, critic_loss, self.critic_variables, self.critic_optimizer)
-        self._apply(tape, value_loss, nets.value.trainable_variables, self.value_optimizer)
-        self._apply(tape, policy_loss, nets.actor.trainable_variables, self.actor_optimizer)
-        if self.auto_alpha:
-            self._apply(tape, alpha_loss, [self.log_alpha], self.alpha_optimizer)
-        del tape
-        for target, source in zip(nets.target_value.variables, nets.value.variables):
-            target.assign(self.tau * source + (1.0 - self.tau) * target)
-        return {"critic_loss": critic_loss, "value_loss": value_loss, "policy_loss": policy_loss,
-                "alpha_loss": alpha_loss, "alpha": alpha, "entropy": -tf.reduce_mean(log_pi),
-                "q": tf.reduce_mean(q1)}
-
-    @staticmethod
-    def _apply(tape, loss, variables, optimizer):
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            total = critic_loss + value_loss + policy_loss + (alpha_loss if self.auto_alpha else 0.0)
+        gradients = tape.gradient(total, [v for _, variables in self._trained for v in variables])
+        metrics = {"critic_loss": critic_loss, "value_loss": value_loss, "policy_loss": policy_loss,
+                   "alpha_loss": alpha_loss, "alpha": alpha, "entropy": -tf.reduce_mean(log_pi),
+                   "q": tf.reduce_mean(q[:, 0])}
+        return gradients, metrics
 
     def checkpoint_objects(self) -> dict:
         """Everything a `tf.train.Checkpoint` must hold to resume training exactly."""
         nets = self.networks
-        return dict(actor=nets.actor, critic1=nets.critic1, critic2=nets.critic2, value=nets.value,
+        return dict(actor=nets.actor, critics=nets.critics, value=nets.value,
                     target_value=nets.target_value, actor_optimizer=self.actor_optimizer,
                     critic_optimizer=self.critic_optimizer, value_optimizer=self.value_optimizer,
                     alpha_optimizer=self.alpha_optimizer, log_alpha=self.log_alpha, generator=self.generator)

@@ -11,8 +11,7 @@ from keras_ip.layers.heads import gumbel_max_sample, straight_through_gumbel_sof
 from keras_ip.networks import ActionSpec
 
 
-def policy_terms(actor_output, critics, graph, spec: ActionSpec, generator: tf.random.Generator,
-                 gumbel_temperature=1.0):
+def policy_terms(actor_output, min_q, spec: ActionSpec, noise, gumbel_temperature=1.0):
     """E_{a ~ prod_i q_i}[min_k Q_k,i(s, a_i, a_Ni)] and E[log q_i(a_i|s)] per agent, differentiable.
 
     Discrete actions: the expectation over agent i's OWN action is exact,
@@ -26,8 +25,10 @@ def policy_terms(actor_output, critics, graph, spec: ActionSpec, generator: tf.r
 
     Args:
       actor_output: logits [nodes, A] or (mean, log_std) [nodes, k].
-      critics: the twin critics (callables graph, actions -> Q).
-      graph: the GraphTensor the actor and critics read.
+      min_q: callable, critic action inputs [nodes, A] or [nodes, k] -> min of the twin
+        critics, [nodes, A] (every own action) or [nodes].
+      noise: uniform (0, 1) [nodes, A] (discrete) or standard normal [nodes, k] (continuous),
+        from `policy_noise`.
     Returns:
       (q_pi [nodes], log_pi [nodes]).
     """
@@ -35,20 +36,29 @@ def policy_terms(actor_output, critics, graph, spec: ActionSpec, generator: tf.r
         logits = actor_output
         log_probs = tf.nn.log_softmax(logits)                            # [nodes, A]
         probs = tf.exp(log_probs)
-        sampled = straight_through_gumbel_softmax(logits, generator.uniform(tf.shape(logits)), gumbel_temperature)
-        q_every_own_action = tf.minimum(*[critic(graph, sampled) for critic in critics])  # [nodes, A]
-        return tf.reduce_sum(probs * q_every_own_action, -1), tf.reduce_sum(probs * log_probs, -1)
+        sampled = straight_through_gumbel_softmax(logits, noise, gumbel_temperature)
+        return tf.reduce_sum(probs * min_q(sampled), -1), tf.reduce_sum(probs * log_probs, -1)
     mean, log_std = actor_output
-    actions, log_pi = tanh_gaussian_sample(mean, log_std, generator.normal(tf.shape(mean)))
-    return tf.minimum(*[critic(graph, actions) for critic in critics]), log_pi
+    actions, log_pi = tanh_gaussian_sample(mean, log_std, noise)
+    return min_q(actions), log_pi
 
 
-def replayed_q(critic, graph, actions, spec: ActionSpec):
-    """Q_i(s, a_i, a_Ni) at replayed env actions [nodes] or [nodes, k] -> [nodes]."""
-    features = critic_action_features(actions, spec)
-    q = critic(graph, features)
+def policy_noise(generator: tf.random.Generator, num_nodes, spec: ActionSpec):
+    """The noise `policy_terms` needs for num_nodes agents: uniform [nodes, A] or normal [nodes, k]."""
     if spec.discrete:
-        return tf.gather(q, tf.cast(actions, tf.int32), axis=-1, batch_dims=1)
+        return generator.uniform([num_nodes, spec.num_actions])
+    return generator.normal([num_nodes, spec.action_dim])
+
+
+def replayed_q(critics, state, actions, spec: ActionSpec):
+    """Twin Q_i(s, a_i, a_Ni) at replayed env actions [nodes] or [nodes, k] -> [nodes, copies].
+
+    `state` is `critics.state_features(graph)`, shared with the policy terms.
+    """
+    features = critic_action_features(actions, spec)                   # [nodes, A] or [nodes, k]
+    q = critics.q_values(state, features)                              # [nodes, copies, A] or [nodes, copies]
+    if spec.discrete:
+        return tf.reduce_sum(q * features[:, None, :], axis=-1)        # Q at the replayed own action
     return q
 
 
@@ -71,3 +81,22 @@ def critic_action_features(actions, spec: ActionSpec):
     if spec.discrete:
         return tf.one_hot(tf.cast(actions, tf.int32), spec.num_actions)
     return spec.to_unit_box(actions)
+
+
+def compiled_actions(actor, spec: ActionSpec, generator: tf.random.Generator, jit_compile: bool, to_graph):
+    """One compiled call from joint states [K, N, d] to actions [K, N] or [K, N, k].
+
+    K environment copies (or K joint states) share one call.
+
+    Args:
+      actor: the policy network (GraphTensor -> `select_actions` input).
+      to_graph: (observations [K, N, d], *edges) -> GraphTensor, e.g. a `GraphBatcher`.
+    Returns:
+      a tf.function act(observations, deterministic, *edges) with `deterministic` a Python bool.
+    """
+    def act(observations, deterministic, *edges):
+        shape = tf.shape(observations)
+        actions = select_actions(actor(to_graph(observations, *edges)), spec, generator, deterministic)
+        return tf.reshape(actions, tf.concat([shape[:2], tf.shape(actions)[1:]], axis=0))
+
+    return tf.function(act, jit_compile=jit_compile)

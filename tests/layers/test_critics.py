@@ -55,3 +55,36 @@ def test_actions_must_match_the_kind():
         NeighbourhoodCritic("value", units=4)(graph, tf.zeros([4, 2]))
     with pytest.raises(ValueError, match="continuous_q critic takes actions=a tensor"):
         NeighbourhoodCritic("continuous_q", units=4)(graph)
+
+
+@pytest.mark.parametrize("kind, num_actions, actions", [("discrete_q", 3, tf.one_hot([0, 1, 2, 0], 3)),
+                                                        ("continuous_q", None, tf.fill([4, 2], 0.3)),
+                                                        ("value", None, None)])
+def test_copies_are_independent_critics_computed_together(kind, num_actions, actions):
+    """copies=2 equals two single critics holding each copy's weights, and the copies start different."""
+    graph = graph_tensor(STATES, PATH4)
+    twin = NeighbourhoodCritic(kind, units=6, hops=1, num_actions=num_actions, encoder_layers=2, copies=2)
+    both = twin(graph, actions).numpy()
+    assert both.shape == (4, 2) + ((3,) if kind == "discrete_q" else ())
+    assert not np.allclose(both[:, 0], both[:, 1])
+    for copy in range(2):
+        single = NeighbourhoodCritic(kind, units=6, hops=1, num_actions=num_actions, encoder_layers=2)
+        single(graph, actions)
+        single.set_weights([w[copy:copy + 1] for w in twin.get_weights()])
+        np.testing.assert_allclose(single(graph, actions).numpy(), both[:, copy], rtol=1e-5, atol=1e-6)
+
+
+def test_state_features_are_shared_by_every_action_evaluation():
+    graph = graph_tensor(STATES, PATH4)
+    twin = NeighbourhoodCritic("discrete_q", units=6, num_actions=3, copies=2)
+    actions = tf.one_hot([2, 1, 0, 1], 3)
+    with pytest.raises(ValueError, match="no weights yet"):
+        twin.state_features(graph)
+    q_of_call = twin(graph, actions).numpy()
+    state = twin.state_features(graph)
+    np.testing.assert_allclose(twin.q_values(state, actions).numpy(), q_of_call, rtol=1e-6)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(actions)
+        q = tf.reduce_sum(twin.q_values(state.frozen(), actions, frozen=True))
+    assert all(g is None for g in tape.gradient(q, twin.trainable_variables))
+    assert tape.gradient(q, actions) is not None

@@ -10,7 +10,7 @@ from keras_ip.networks import ActionSpec, build_networks
 from keras_ip.replay import Batch
 from keras_ip.sac import SACLearner
 from keras_ip.layers.heads import straight_through_gumbel_softmax
-from keras_ip.sac.policy import policy_terms
+from keras_ip.sac.policy import policy_noise, policy_terms
 
 DISCRETE = ActionSpec(num_actions=3)
 CONTINUOUS = ActionSpec(action_dim=2, low=np.float32([-1, -2]), high=np.float32([1, 2]))
@@ -107,14 +107,18 @@ def _path_setup():
     return nets, graph, tf.Variable(tf.random.normal([3, 3], seed=1))
 
 
+def min_twin_q(critics, graph):
+    return lambda actions: tf.reduce_min(critics(graph, actions), axis=1)
+
+
 def test_discrete_policy_gradient_reaches_neighbours_critics_only():
     """Agent 0's logits get gradient from E[Q_1] (its neighbour) but none from E[Q_2] (two hops away)."""
     nets, graph, logits = _path_setup()
     gradients = []
     for agent in (1, 2):
         with tf.GradientTape() as tape:
-            q_pi, _ = policy_terms(logits, (nets.critic1, nets.critic2), graph, DISCRETE,
-                                   tf.random.Generator.from_seed(0))
+            noise = policy_noise(tf.random.Generator.from_seed(0), 3, DISCRETE)
+            q_pi, _ = policy_terms(logits, min_twin_q(nets.critics, graph), DISCRETE, noise)
             q = q_pi[agent]
         gradients.append(tape.gradient(q, logits).numpy()[0])
     assert np.abs(gradients[0]).max() > 1e-6
@@ -126,8 +130,8 @@ def test_discrete_critic_values_every_own_action_independently_of_the_own_action
     nets, graph, _ = _path_setup()
     actions = tf.one_hot([0, 1, 2], 3)
     flipped = tf.one_hot([2, 1, 2], 3)  # agent 0 changes its action
-    q, q_flipped = nets.critic1(graph, actions).numpy(), nets.critic1(graph, flipped).numpy()
-    assert q.shape == (3, 3)
+    q, q_flipped = nets.critics(graph, actions).numpy(), nets.critics(graph, flipped).numpy()
+    assert q.shape == (3, 2, 3)  # [agents, twin critics, own actions]
     np.testing.assert_allclose(q[0], q_flipped[0])      # agent 0's own values unchanged
     assert not np.allclose(q[1], q_flipped[1])          # its neighbour sees the change
     np.testing.assert_allclose(q[2], q_flipped[2])      # two hops away: unchanged
@@ -135,10 +139,11 @@ def test_discrete_critic_values_every_own_action_independently_of_the_own_action
 
 def test_discrete_policy_terms_are_exact_expectations_over_the_own_action():
     nets, graph, logits = _path_setup()
-    q_pi, log_pi = policy_terms(logits, (nets.critic1, nets.critic2), graph, DISCRETE,
-                                tf.random.Generator.from_seed(4))
-    sampled = straight_through_gumbel_softmax(logits, tf.random.Generator.from_seed(4).uniform([3, 3]))
-    q_all = np.minimum(nets.critic1(graph, sampled).numpy(), nets.critic2(graph, sampled).numpy())
+    noise = tf.random.Generator.from_seed(4).uniform([3, 3])
+    q_pi, log_pi = policy_terms(logits, min_twin_q(nets.critics, graph), DISCRETE, noise)
+    sampled = straight_through_gumbel_softmax(logits, noise)
+    q_twin = nets.critics(graph, sampled).numpy()
+    q_all = np.minimum(q_twin[:, 0], q_twin[:, 1])
     probs = tf.nn.softmax(logits).numpy()
     np.testing.assert_allclose(q_pi.numpy(), (probs * q_all).sum(-1), rtol=1e-5)
     np.testing.assert_allclose(log_pi.numpy(), (probs * np.log(probs)).sum(-1), rtol=1e-5)
