@@ -6,7 +6,13 @@ tensors and hands them, with bound broadcast/pool callables, to one abstract met
 
   h_i^0  = MLP(s_i)                                   state embedding      [nodes, units]
   mu_i^0 = softmax(W_mu h_i^0)                        independent intention [nodes, intention_dim]
-  h_i^m  = relu(W_self^m h_i^{m-1} + W_nb^m sum_{j in N(i)} h_j^{m-1})   state messages
+  h_i^m  = relu(W_self^m h_i^{m-1} + W_nb^m agg_{j in N(i)} h_j^{m-1})   state messages
+
+`agg` is the paper's sum, or the mean over the in-neighbours (`aggregation="mean"`, the
+default). On a k-NN graph the mean is the sum divided by k, the same function family, but
+it keeps every message at the scale of one neighbour's: with the sum, the neighbour weights
+see inputs k times larger, so Adam's steps move the output k times as far and the policy
+learns slower (measured in `docs/environments.md`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,16 @@ import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, NEIGHBOURS, REVERSE
+
+
+AGGREGATIONS = ("sum", "mean")
+
+
+def check_aggregation(aggregation) -> str:
+    """Returns `aggregation` if it is one of `AGGREGATIONS`, else raises ValueError naming it."""
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"aggregation must be one of {AGGREGATIONS}. Received: aggregation={aggregation!r}")
+    return aggregation
 
 
 def fresh_initializer(initializer):
@@ -79,14 +95,21 @@ def make_encoder(units: int, depth: int, num_groups: int, dense) -> list:
 class GraphOps:
     """Plain-tensor views of one edge set, bound to a GraphTensor.
 
+    Init args:
+      graph: the `tfgnn.GraphTensor`.
+      aggregation: how `aggregate_*` combine the incoming values of a node: "sum" or "mean"
+        (over its in-neighbours; 0 for a node without any).
+
     Attributes:
       reverse: int32 [edges], index of each edge's reverse edge (-1 where there is none),
         or None if the GraphTensor lacks the "reverse" feature.
     """
 
-    def __init__(self, graph: tfgnn.GraphTensor):
+    def __init__(self, graph: tfgnn.GraphTensor, aggregation: str = "sum"):
         self._graph = graph
+        self.aggregation = check_aggregation(aggregation)
         self.reverse = graph.edge_sets[NEIGHBOURS].features.get(REVERSE)  # [edges] or None
+        self._in_degree = None
 
     def from_senders(self, node_values: tf.Tensor) -> tf.Tensor:
         """[nodes, d] -> [edges, d]: each edge carries its sender's value."""
@@ -99,6 +122,28 @@ class GraphOps:
     def sum_of_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
         """[nodes, d] -> [nodes, d]: sum over j in N(i) of node_values[j]."""
         return self.sum_at_receivers(self.from_senders(node_values))
+
+    def in_degree(self) -> tf.Tensor:
+        """float32 [nodes]: the number of incoming edges of each node (computed once)."""
+        if self._in_degree is None:
+            ones = tf.ones_like(self._graph.edge_sets[NEIGHBOURS].adjacency[tfgnn.TARGET], tf.float32)  # [edges]
+            self._in_degree = self.sum_at_receivers(ones[:, None])[:, 0]
+        return self._in_degree
+
+    def normalise(self, sums: tf.Tensor, counts: tf.Tensor) -> tf.Tensor:
+        """Sums [rows, d] of `counts` [rows] values each -> their aggregate: the sums
+        themselves, or with aggregation="mean" sums / max(counts, 1)."""
+        if self.aggregation == "sum":
+            return sums
+        return sums / tf.maximum(counts, 1.0)[:, None]
+
+    def aggregate_at_receivers(self, edge_values: tf.Tensor) -> tf.Tensor:
+        """[edges, d] -> [nodes, d]: each node's sum or mean of its incoming edges' values."""
+        return self.normalise(self.sum_at_receivers(edge_values), self.in_degree())
+
+    def aggregate_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
+        """[nodes, d] -> [nodes, d]: sum or mean over j in N(i) of node_values[j]."""
+        return self.aggregate_at_receivers(self.from_senders(node_values))
 
 
 class PropagationBase(tf.keras.layers.Layer):
@@ -114,6 +159,8 @@ class PropagationBase(tf.keras.layers.Layer):
         number of actions, so mu^0 is the independent policy's action probabilities).
       encoder_layers: depth of the state encoder MLP.
       num_groups: agent groups with their own first encoder layer (node feature "group").
+      aggregation: "mean" (default) or "sum" (the paper's): how each agent combines its
+        in-neighbours' messages (see the module docstring).
       kernel_initializer, bias_initializer: for every Dense sublayer.
 
     Call args:
@@ -124,8 +171,10 @@ class PropagationBase(tf.keras.layers.Layer):
     """
 
     def __init__(self, units: int = 128, hops: int = 2, intention_dim: int = 2, encoder_layers: int = 1,
-                 num_groups: int = 1, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 num_groups: int = 1, aggregation: str = "mean", kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
+        self.aggregation = check_aggregation(aggregation)
         self.units = check_int("units", units)
         self.hops = check_int("hops", hops)
         self.intention_dim = check_int("intention_dim", intention_dim)
@@ -152,12 +201,12 @@ class PropagationBase(tf.keras.layers.Layer):
 
     def state_messages(self, h: tf.Tensor, hop: int, ops: GraphOps) -> tf.Tensor:
         """h^{hop-1} -> h^{hop}, for hop in 1 .. hops - 1. [nodes, units] -> [nodes, units]."""
-        return tf.nn.relu(self.state_self[hop - 1](h) + self.state_neighbours[hop - 1](ops.sum_of_neighbours(h)))
+        return tf.nn.relu(self.state_self[hop - 1](h) + self.state_neighbours[hop - 1](ops.aggregate_neighbours(h)))
 
     def call(self, graph: tfgnn.GraphTensor) -> tf.Tensor:
         h0 = encode_states(graph, self.encoder)               # [nodes, units]
         mu0 = self.intention(h0)                              # [nodes, intention_dim]
-        return self.propagate(h0, mu0, GraphOps(graph))
+        return self.propagate(h0, mu0, GraphOps(graph, self.aggregation))
 
     def propagate(self, h0: tf.Tensor, mu0: tf.Tensor, ops: GraphOps) -> tf.Tensor:
         """Runs the variant's M hops. Returns [nodes, units]."""
@@ -166,5 +215,5 @@ class PropagationBase(tf.keras.layers.Layer):
     def get_config(self):
         return dict(super().get_config(), units=self.units, hops=self.hops, intention_dim=self.intention_dim,
                     encoder_layers=self.encoder_layers, num_groups=self.num_groups,
-                    kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
+                    aggregation=self.aggregation, kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
                     bias_initializer=tf.keras.initializers.serialize(self.bias_initializer))

@@ -11,12 +11,13 @@ from keras_ip.layers.base import GraphOps, PropagationBase
 class MeanFieldPropagation(PropagationBase):
     """M hops of the embedded mean-field fixed-point update, eq. 5.
 
-      mu_i^m = relu(W1^m h_i^{m-1} + W2^m sum_{j in N(i)} mu_j^{m-1} + b^m),   m = 1 .. M
+      mu_i^m = relu(W1^m h_i^{m-1} + W2^m agg_{j in N(i)} mu_j^{m-1} + b^m),   m = 1 .. M
 
     starting from the independent intention mu_i^0 = softmax(W_mu MLP(s_i)); h^{m-1} is the
     state embedding after m-1 hops of state messages (the paper passes state messages too,
     because no agent sees the global state). Figure 6 writes W1 (s_i + s_j); keeping
-    separate self/neighbour state weights is the same family with W_self = W_nb.
+    separate self/neighbour state weights is the same family with W_self = W_nb. `agg` is the
+    paper's sum or (default) the mean over N(i); see `PropagationBase`.
 
     Example:
       >>> layer = MeanFieldPropagation(units=16, hops=2, intention_dim=5)
@@ -40,7 +41,7 @@ class MeanFieldPropagation(PropagationBase):
     def propagate(self, h0: tf.Tensor, mu0: tf.Tensor, ops: GraphOps) -> tf.Tensor:
         h, mu = h0, mu0
         for m in range(1, self.hops + 1):
-            incoming = ops.sum_of_neighbours(mu)                                      # [nodes, dim(mu^{m-1})]
+            incoming = ops.aggregate_neighbours(mu)                                   # [nodes, dim(mu^{m-1})]
             mu = tf.nn.relu(self.w_state[m - 1](h) + self.w_intention[m - 1](incoming))  # [nodes, units]
             if m < self.hops:
                 h = self.state_messages(h, m, ops)

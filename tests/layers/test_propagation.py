@@ -23,21 +23,27 @@ def _hand_weights(layer):
     layer.intention.set_weights([np.array([[1.0, 0.0], [0.0, 0.0]], np.float32), np.zeros(2, np.float32)])
 
 
-def test_mean_field_one_hop_matches_hand_computation():
-    layer = MeanFieldPropagation(units=2, hops=1, intention_dim=2)
+@pytest.mark.parametrize("aggregation, node_1", [
+    # mu1_i = relu([s_i - 2.5 + agg_j sigmoid(s_j), agg_j (1 - sigmoid(s_j))]) over neighbours j:
+    # node 0 (N={1}): [1 - 2.5 + 0.8807971, 0.1192029] -> relu -> [0, 0.1192029]
+    # node 1 (N={0,2}), sum: [2 - 2.5 + 0.7310586 + 0.9525741, 0.2689414 + 0.0474259] = [1.1836327, 0.3163673]
+    #                  mean: [2 - 2.5 + (0.7310586 + 0.9525741) / 2, (0.2689414 + 0.0474259) / 2]
+    # node 2 (N={1}): [3 - 2.5 + 0.8807971, 0.1192029] = [1.3807971, 0.1192029]
+    ("sum", [1.1836327, 0.3163673]), ("mean", [0.34181635, 0.15818365])])
+def test_mean_field_one_hop_matches_hand_computation(aggregation, node_1):
+    layer = MeanFieldPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation)
     _hand_weights(layer)
     layer.w_state[0].set_weights([IDENTITY, BIAS])
     layer.w_intention[0].set_weights([IDENTITY])
-    # mu1_i = relu([s_i - 2.5 + sum_j sigmoid(s_j), sum_j (1 - sigmoid(s_j))]) over neighbours j:
-    # node 0 (N={1}): [1 - 2.5 + 0.8807971, 0.1192029] -> relu -> [0, 0.1192029]
-    # node 1 (N={0,2}): [2 - 2.5 + 0.7310586 + 0.9525741, 0.2689414 + 0.0474259] = [1.1836327, 0.3163673]
-    # node 2 (N={1}): [3 - 2.5 + 0.8807971, 0.1192029] = [1.3807971, 0.1192029]
-    expected = [[0.0, 0.1192029], [1.1836327, 0.3163673], [1.3807971, 0.1192029]]
+    expected = [[0.0, 0.1192029], node_1, [1.3807971, 0.1192029]]
     np.testing.assert_allclose(layer(graph_tensor(STATES, PATH)).numpy(), expected, atol=1e-6)
 
 
-def test_loopy_bp_one_hop_matches_hand_computation():
-    layer = LoopyBPPropagation(units=2, hops=1, intention_dim=2)
+# On the path every message nu1_ij excludes at most one other message, so only node 1's
+# marginal (two incoming messages) differs between sum and mean: [1, 0] + ([0, 0] + [0.5, 0]) / 2.
+@pytest.mark.parametrize("aggregation, node_1", [("sum", [1.5, 0.0]), ("mean", [1.25, 0.0])])
+def test_loopy_bp_one_hop_matches_hand_computation(aggregation, node_1):
+    layer = LoopyBPPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation)
     _hand_weights(layer)
     layer.w_message_state[0].set_weights([IDENTITY, BIAS])
     layer.w_message_in[0].set_weights([IDENTITY])
@@ -52,7 +58,7 @@ def test_loopy_bp_one_hop_matches_hand_computation():
     #   node 0: [0, 0] + nu(1->0) = [0.4525741, 0.0474259]
     #   node 1: [1, 0] + nu(0->1) + nu(2->1) = [1.5, 0]
     #   node 2: [2, 0] + nu(1->2) = [2.2310586, 0.2689414]
-    expected = [[0.4525741, 0.0474259], [1.5, 0.0], [2.2310586, 0.2689414]]
+    expected = [[0.4525741, 0.0474259], node_1, [2.2310586, 0.2689414]]
     np.testing.assert_allclose(layer(graph_tensor(STATES, PATH)).numpy(), expected, atol=1e-6)
 
 
@@ -71,12 +77,24 @@ def _softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
+def _aggregate(layer, values, width):
+    """The sum of a list of [width] vectors (zeros for none), divided by their count for the mean."""
+    total = sum(values, np.zeros(width))
+    return total / max(len(values), 1) if layer.aggregation == "mean" else total
+
+
+def _incoming(layer, adjacency, node_values):
+    """agg_{j in N(i)} node_values[j] for every i, from a dense adjacency (adjacency[j, i] = edge j -> i)."""
+    sums = adjacency.T @ node_values
+    return sums / np.maximum(adjacency.sum(0), 1)[:, None] if layer.aggregation == "mean" else sums
+
+
 def _reference_prefix(layer, states, adjacency):
     """h^0 .. h^{M-1} and mu^0 with a dense adjacency (adjacency[j, i] = edge j -> i)."""
     h = _relu(_dense(layer.encoder[0], states))
     hs = [h]
     for m in range(layer.hops - 1):
-        h = _relu(_dense(layer.state_self[m], h) + _dense(layer.state_neighbours[m], adjacency.T @ h))
+        h = _relu(_dense(layer.state_self[m], h) + _dense(layer.state_neighbours[m], _incoming(layer, adjacency, h)))
         hs.append(h)
     return hs, _softmax(_dense(layer.intention, hs[0]))
 
@@ -84,7 +102,7 @@ def _reference_prefix(layer, states, adjacency):
 def reference_mean_field(layer, states, adjacency):
     hs, mu = _reference_prefix(layer, states, adjacency)
     for m in range(layer.hops):
-        mu = _relu(_dense(layer.w_state[m], hs[m]) + _dense(layer.w_intention[m], adjacency.T @ mu))
+        mu = _relu(_dense(layer.w_state[m], hs[m]) + _dense(layer.w_intention[m], _incoming(layer, adjacency, mu)))
     return mu
 
 
@@ -97,11 +115,13 @@ def reference_loopy_bp(layer, states, adjacency):
     for m in range(layer.hops):
         new = {}
         for i, j in pairs:
-            excluded = sum((nu[(k, i)] for k in range(n) if adjacency[k, i] and k != j), np.zeros_like(nu[(i, j)]))
+            excluded = _aggregate(layer, [nu[(k, i)] for k in range(n) if adjacency[k, i] and k != j],
+                                  len(nu[(i, j)]))
             new[(i, j)] = _relu(_dense(layer.w_message_state[m], hs[m][i][None])[0]
                                 + _dense(layer.w_message_in[m], excluded[None])[0])
         nu = new
-    incoming = np.stack([sum((nu[(k, i)] for k in range(n) if adjacency[k, i]), np.zeros(layer.units)) for i in range(n)])
+    incoming = np.stack([_aggregate(layer, [nu[(k, i)] for k in range(n) if adjacency[k, i]], layer.units)
+                         for i in range(n)])
     return _relu(_dense(layer.w_marginal_state, hs[-1]) + _dense(layer.w_marginal_in, incoming))
 
 
@@ -109,9 +129,10 @@ def reference_loopy_bp(layer, states, adjacency):
                                             (LoopyBPPropagation, reference_loopy_bp)])
 @pytest.mark.parametrize("graph", [random(7, 2, seed=3), knn(np.random.default_rng(5).normal(size=(7, 2)), 2,
                                                                   symmetric=False)], ids=["random", "directed_knn"])
-def test_two_hops_match_dense_reference(cls, reference, graph):
+@pytest.mark.parametrize("aggregation", ["sum", "mean"])
+def test_two_hops_match_dense_reference(cls, reference, graph, aggregation):
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
-    layer = cls(units=5, hops=2, intention_dim=3)
+    layer = cls(units=5, hops=2, intention_dim=3, aggregation=aggregation)
     actual = layer(graph_tensor(states, graph)).numpy()
     np.testing.assert_allclose(actual, reference(layer, states, graph.adjacency()), rtol=1e-4, atol=1e-5)
 
@@ -156,7 +177,8 @@ def test_layers_are_registered_under_keras_ip_package():
 
 
 @pytest.mark.parametrize("kwargs, message", [({"units": 0}, "units"), ({"hops": 0}, "hops"),
-                                             ({"intention_dim": 1.5}, "intention_dim")])
+                                             ({"intention_dim": 1.5}, "intention_dim"),
+                                             ({"aggregation": "max"}, "aggregation")])
 def test_invalid_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=f"{message}.*Received"):
         MeanFieldPropagation(**kwargs)
