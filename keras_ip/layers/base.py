@@ -131,18 +131,19 @@ class GraphOps:
         return self._in_degree
 
     def normalise(self, sums: tf.Tensor, counts: tf.Tensor) -> tf.Tensor:
-        """Sums [rows, d] of `counts` [rows] values each -> their aggregate: the sums
+        """Sums [rows, ...] of `counts` [rows] values each -> their aggregate: the sums
         themselves, or with aggregation="mean" sums / max(counts, 1)."""
         if self.aggregation == "sum":
             return sums
-        return sums / tf.maximum(counts, 1.0)[:, None]
+        divisor = tf.reshape(tf.maximum(counts, 1.0), [-1] + [1] * (sums.shape.rank - 1))  # [rows, 1, ...]
+        return sums / divisor
 
     def aggregate_at_receivers(self, edge_values: tf.Tensor) -> tf.Tensor:
-        """[edges, d] -> [nodes, d]: each node's sum or mean of its incoming edges' values."""
+        """[edges, ...] -> [nodes, ...]: each node's sum or mean of its incoming edges' values."""
         return self.normalise(self.sum_at_receivers(edge_values), self.in_degree())
 
     def aggregate_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
-        """[nodes, d] -> [nodes, d]: sum or mean over j in N(i) of node_values[j]."""
+        """[nodes, ...] -> [nodes, ...]: sum or mean over j in N(i) of node_values[j]."""
         return self.aggregate_at_receivers(self.from_senders(node_values))
 
 

@@ -88,3 +88,29 @@ def test_state_features_are_shared_by_every_action_evaluation():
         q = tf.reduce_sum(twin.q_values(state.frozen(), actions, frozen=True))
     assert all(g is None for g in tape.gradient(q, twin.trainable_variables))
     assert tape.gradient(q, actions) is not None
+
+
+@pytest.mark.parametrize("kind, num_actions, actions", [("discrete_q", 3, tf.one_hot([0, 1, 2, 0], 3)),
+                                                        ("value", None, None)])
+def test_mean_aggregation_is_the_sum_over_the_in_degree(kind, num_actions, actions):
+    """On a ring every agent has two in-neighbours, so a mean critic equals a sum critic whose
+    weights on aggregated inputs (state neighbours, and the action context's rows of the
+    hidden-out kernel) are halved."""
+    ring = graph_tensor(STATES, from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]))
+    mean = NeighbourhoodCritic(kind, units=6, hops=1, num_actions=num_actions, aggregation="mean")
+    total = NeighbourhoodCritic(kind, units=6, hops=1, num_actions=num_actions, aggregation="sum")
+    expected = mean(ring, actions).numpy()
+    total(ring, actions)
+    total.set_weights(mean.get_weights())
+    assert not np.allclose(total(ring, actions).numpy(), expected)  # same weights, summed: different
+    total.w_neighbours[0].kernel.assign(mean.w_neighbours[0].kernel / 2.0)
+    if kind == "discrete_q":
+        halved = mean.w_out.kernel.numpy()
+        halved[:, 6:12] /= 2.0                          # rows of [h_i, c_i] that read the context c_i
+        total.w_out.kernel.assign(halved)
+    np.testing.assert_allclose(total(ring, actions).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_invalid_aggregation_names_the_argument():
+    with pytest.raises(ValueError, match="aggregation.*Received: aggregation='max'"):
+        NeighbourhoodCritic("value", aggregation="max")
