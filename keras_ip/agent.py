@@ -21,6 +21,7 @@ from keras_ip._checks import check_int
 from keras_ip.config import ARCHITECTURE_FIELDS, FIELD_NAMES, IPConfig
 from keras_ip.envs.adapter import ParallelEnvAdapter
 from keras_ip.envs.registry import make_env
+from keras_ip.envs.vector import AdapterVector, vector_env
 from keras_ip.export import export_saved_model
 from keras_ip.graphs.dynamic import KNN
 from keras_ip.graphs.resolve import resolve_graph
@@ -28,7 +29,7 @@ from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.logger import Logger
 from keras_ip.networks import ActionSpec, build_networks
-from keras_ip.replay import ReplayBuffer
+from keras_ip.replay import ReplayStreams
 from keras_ip.sac.learner import SACLearner
 from keras_ip.sac.policy import compiled_actions
 
@@ -51,14 +52,18 @@ class IPAgent:
       env: a PettingZoo `ParallelEnv` (or its `keras_ip.envs.from_pettingzoo` adapter), or a
         registered name for `keras_ip.make_env`.
       env_kwargs: keyword arguments for `make_env` when `env` is a name (kept by `save`).
+      strategy: a `tf.distribute.Strategy` (e.g. `MirroredStrategy()`) that splits each
+        update's batch across its devices; None for the default device. Not saved.
       Every other argument is a field of `keras_ip.config.IPConfig`, documented there.
     """
 
     def __init__(self, env, graph="grid", k=None, every=1, propagation="mean_field", hops=2, units=128, critic_hops=1,
                  encoder_layers=1, learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2, target_entropy=None,
                  batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
-                 gumbel_temperature=1.0, jit_compile=True, seed=None, env_kwargs=None):
+                 gumbel_temperature=1.0, jit_compile=True, n_envs=1, replay_dtype="float32", seed=None, env_kwargs=None,
+                 strategy=None):
         params = {name: value for name, value in locals().items() if name in FIELD_NAMES}
+        self.strategy = strategy
         self.config = IPConfig(**params)
         self.env_name = env if isinstance(env, str) else None
         self.env_kwargs = dict(env_kwargs or {})
@@ -75,7 +80,7 @@ class IPAgent:
         self.replay = None
         self._rng = np.random.default_rng(self.config.seed)
         self._last_obs = None
-        self._episode_return, self._episode_length = 0.0, 0
+        self._vector = None  # the environment copies fit collects from, made by fit
         self._build()
 
     # ----------------------------------------------------------------------------- building
@@ -107,26 +112,32 @@ class IPAgent:
             observations, senders, receivers, group_ids=self._group_ids))
 
     def _act(self, observations, deterministic, graph=None):
-        """numpy [K, N, d] -> numpy actions, on the agent's static graph or on `graph` (a Graph)."""
+        """numpy [K, N, d] -> numpy actions, on the agent's static graph, on `graph` (a Graph),
+        or on one Graph per row (a list of K, e.g. each environment copy's k-NN graph)."""
         if graph is None:
             return self._act_static(observations, deterministic).numpy()
-        tiled = [np.broadcast_to(edges, (observations.shape[0], graph.num_edges)) for edges in
-                 (graph.senders, graph.receivers)]
-        return self._act_dynamic(observations, deterministic, *tiled).numpy()
+        graphs = graph if isinstance(graph, list) else [graph] * observations.shape[0]
+        edges = [np.stack([g.senders for g in graphs]), np.stack([g.receivers for g in graphs])]  # [K, E] each
+        return self._act_dynamic(observations, deterministic, *edges).numpy()
 
     def _make_replay(self):
         a = self.adapter
         num_edges = self.graph_schedule.num_edges(a.num_agents) if self.graph_schedule else None
-        return ReplayBuffer(self.config.buffer_size, a.num_agents, a.obs_dim,
-                            action_dim=None if a.discrete else a.action_dim, num_edges=num_edges,
-                            seed=self.config.seed)
+        return ReplayStreams(self.config.n_envs, self.config.buffer_size, a.num_agents, a.obs_dim,
+                             action_dim=None if a.discrete else a.action_dim, num_edges=num_edges,
+                             obs_dtype=self.config.replay_dtype, seed=self.config.seed)
 
-    def _graph_from_env(self) -> Graph:
-        positions = self.adapter.positions()
+    def _graph_from_env(self, positions=None) -> Graph:
+        positions = self.adapter.positions() if positions is None else positions
         if positions is None:
             raise ValueError('graph="knn" needs agent positions, and this environment exposes none (keras-ip '
                              "scenarios, mpe2 and magent2 do). Pass a Graph or a callable env -> Graph instead.")
         return self.graph_schedule.build(positions)
+
+    def _copy_graphs(self) -> list:
+        """Each environment copy's current k-NN graph."""
+        positions = self._vector.positions()
+        return [self._graph_from_env()] if positions is None else [self._graph_from_env(p) for p in positions]
 
     # ----------------------------------------------------------------------------- training
     def fit(self, steps: int, callbacks=None, progress_bar: bool = True):
@@ -147,16 +158,21 @@ class IPAgent:
             callbacks = [callbacks]
         callback = callbacks_lib.CallbackList(([callbacks_lib.ProgressBar()] if progress_bar else []) + list(callbacks))
         callback.init_callback(self)
-        if self.replay is None:
-            self.replay = self._make_replay()
         c = self.config
+        if self._vector is None or self._vector.num_envs != c.n_envs:
+            self._vector = AdapterVector(self.adapter) if c.n_envs == 1 else vector_env(self.env, c.n_envs)
+            self._last_obs = None
+        if self.replay is None or len(self.replay.buffers) != c.n_envs:
+            self.replay = self._make_replay()
         callback.on_training_start(steps)
-        for _ in range(steps):
-            self._collect_step()
-            if self._should_train():
-                for _ in range(c.gradient_steps):
-                    metrics = self.learner.train_step(self.replay.sample(c.batch_size, self._rng))
-                self.num_updates += c.gradient_steps
+        collected = 0
+        while collected < steps:
+            collected += self._collect_step()
+            updates = self._updates_due()
+            for _ in range(updates):
+                metrics = self.learner.train_step(self.replay.sample(c.batch_size, self._rng))
+            if updates:
+                self.num_updates += updates
                 self.logger.record_train(metrics)
             if not callback.on_step():
                 break
@@ -164,37 +180,48 @@ class IPAgent:
         callback.on_training_end()
         return self
 
-    def _should_train(self) -> bool:
+    def _updates_due(self) -> int:
+        """gradient_steps updates for every multiple of train_freq the last collection step passed."""
         c = self.config
-        return (self.num_timesteps >= c.learning_starts and self.num_timesteps % c.train_freq == 0
-                and len(self.replay) > 0)
+        if self.num_timesteps < c.learning_starts or len(self.replay) == 0:
+            return 0
+        previous = self.num_timesteps - self._vector.num_envs
+        return c.gradient_steps * (self.num_timesteps // c.train_freq - previous // c.train_freq)
 
-    def _collect_step(self):
+    def _collect_step(self) -> int:
+        """One step of every environment copy with one action call; returns the env steps taken (K)."""
+        vector, num_envs = self._vector, self._vector.num_envs
         if self._last_obs is None:
-            self._last_obs = self.adapter.reset(seed=self._next_env_seed())
-            self._episode_return, self._episode_length = 0.0, 0
-            if self.graph_schedule:
-                self.graph = self._graph_from_env()
-        obs, graph = self._last_obs, self.graph
+            self._last_obs = vector.reset(seed=self._next_env_seed())
+            self._episode_return, self._episode_length = np.zeros(num_envs), np.zeros(num_envs, int)
+            self._graphs = self._copy_graphs() if self.graph_schedule else None
+        obs, graphs = self._last_obs, self._graphs
         if self.num_timesteps < self.config.learning_starts:
-            actions = self.adapter.random_actions(self._rng)
+            actions = np.stack([self.adapter.random_actions(self._rng) for _ in range(num_envs)])
         else:
-            actions = self._act(obs[None], False, graph if self.graph_schedule else None)[0]
-        next_obs, rewards, terminated, truncated, _ = self.adapter.step(actions)
-        edges = {}
-        if self.graph_schedule:
-            if self.graph_schedule.due(self._episode_length + 1):
-                self.graph = self._graph_from_env()
-            edges = dict(edges=(graph.senders, graph.receivers), next_edges=(self.graph.senders, self.graph.receivers))
-        self.replay.add(obs, actions, rewards, next_obs, terminated, truncated, **edges)
-        self.num_timesteps += 1
-        self._episode_return += float(np.sum(rewards))
+            actions = self._act(obs, False, graphs)
+        next_obs, rewards, terminated, truncated, over = vector.step(actions)
+        if self.graph_schedule and self.graph_schedule.due(int(self._episode_length[0]) + 1):
+            self._graphs = self._copy_graphs()
+        for k in range(num_envs):
+            edges = {} if graphs is None else dict(edges=(graphs[k].senders, graphs[k].receivers),
+                                                   next_edges=(self._graphs[k].senders, self._graphs[k].receivers))
+            self.replay.add(k, obs[k], actions[k], rewards[k], next_obs[k], terminated[k], truncated[k], **edges)
+        self.num_timesteps += num_envs
+        self._episode_return += rewards.sum(axis=1)
         self._episode_length += 1
-        if self.adapter.episode_over:
-            self.logger.record_episode(self._episode_return, self._episode_length)
+        if self.graph_schedule:
+            self.graph = self._graphs[0]
+        for k in np.flatnonzero(over):
+            self.logger.record_episode(float(self._episode_return[k]), int(self._episode_length[k]))
+        if over.all():
             self._last_obs = None
+        elif over.any():  # worker copies end independently (never with the shared clock of a particle batch)
+            self._last_obs = vector.reset_copies(over, seed=self._next_env_seed())
+            self._episode_return[over], self._episode_length[over] = 0.0, 0
         else:
             self._last_obs = next_obs
+        return num_envs
 
     def _next_env_seed(self):
         """Each reset's seed, drawn from the agent's generator (seeded by config.seed); None unseeded."""
@@ -410,4 +437,4 @@ def init_signature_matches_config() -> bool:
     parameters = inspect.signature(IPAgent.__init__).parameters
     config_defaults = IPConfig()
     return all(name in parameters and parameters[name].default == getattr(config_defaults, name)
-               for name in FIELD_NAMES) and set(parameters) - set(FIELD_NAMES) == {"self", "env", "env_kwargs"}
+               for name in FIELD_NAMES) and set(parameters) - set(FIELD_NAMES) == {"self", "env", "env_kwargs", "strategy"}

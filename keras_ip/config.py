@@ -48,7 +48,13 @@ class IPConfig:
       gradient_steps: updates per round (train_freq = gradient_steps = 8: one update per
         environment step on average; the paper gives 8 gradient steps but no interval).
       gumbel_temperature: temperature of the straight-through Gumbel-softmax (discrete).
-      jit_compile: compile the update and action selection with XLA.
+      jit_compile: compile the update and action selection with XLA (faster on CPU, see
+        docs/performance.md).
+      n_envs: environment copies collected from with one action call per step (built-in
+        particle scenarios as one numpy batch, other environments in worker processes);
+        each step of the K copies counts K environment steps.
+      replay_dtype: "float32" or "float16", the storage dtype of replayed observations
+        (float16 halves the replay's largest array).
       seed: seeds the environment, exploration, replay sampling and network noise.
     """
 
@@ -72,6 +78,8 @@ class IPConfig:
     gradient_steps: int = 8
     gumbel_temperature: float = 1.0
     jit_compile: bool = True
+    n_envs: int = 1
+    replay_dtype: str = "float32"
     seed: int | None = None
 
     def __post_init__(self):
@@ -82,7 +90,7 @@ class IPConfig:
         if self.propagation not in PROPAGATIONS:
             raise ValueError(f"propagation must be one of {PROPAGATIONS}. Received: propagation={self.propagation!r}")
         for name in ("hops", "units", "encoder_layers", "batch_size", "buffer_size", "train_freq", "gradient_steps",
-                     "every"):
+                     "every", "n_envs"):
             _require(name, getattr(self, name), lambda v: is_int(v) and v >= 1, "an integer >= 1")
         for name in ("critic_hops", "learning_starts"):
             _require(name, getattr(self, name), lambda v: is_int(v) and v >= 0, "an integer >= 0")
@@ -95,6 +103,7 @@ class IPConfig:
         _require("target_entropy", self.target_entropy, lambda v: v is None or _is_number(v), "a number or None")
         _require("gumbel_temperature", self.gumbel_temperature, lambda v: _is_number(v) and v > 0, "a positive number")
         _require("jit_compile", self.jit_compile, lambda v: isinstance(v, bool), "True or False")
+        _require("replay_dtype", self.replay_dtype, lambda v: v in ("float32", "float16"), '"float32" or "float16"')
         _require("seed", self.seed, lambda v: v is None or (is_int(v) and v >= 0), "a non-negative integer or None")
 
     def to_dict(self) -> dict:

@@ -294,3 +294,60 @@ class ReplayBuffer:
         self._num_valid, self._cursor = int(state["num_valid"]), int(state["cursor"])
         self._open = bool(state["open"])
         self._rng.bit_generator.state = json.loads(str(state["rng_state"]))
+
+
+class ReplayStreams:
+    """One `ReplayBuffer` per environment copy (each stores its copy's episodes once),
+    sampled as one: uniform over all stored transitions.
+
+    Init args:
+      num_streams: K copies; each buffer gets capacity // K slots.
+      capacity, **kwargs: as for `ReplayBuffer` (seed k + the given seed for stream k).
+    """
+
+    def __init__(self, num_streams: int, capacity: int, num_agents: int, obs_dim: int, seed=None, **kwargs):
+        num_streams = check_int("num_streams", num_streams)
+        self.buffers = [ReplayBuffer(capacity // num_streams, num_agents, obs_dim, seed=None if seed is None else
+                                     seed + k, **kwargs) for k in range(num_streams)]
+        self._rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return sum(len(buffer) for buffer in self.buffers)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(buffer.nbytes for buffer in self.buffers)
+
+    @property
+    def bytes_per_transition(self) -> int:
+        return self.buffers[0].bytes_per_transition
+
+    def add(self, stream: int, *args, **kwargs) -> None:
+        """`ReplayBuffer.add` on copy `stream`'s buffer."""
+        self.buffers[stream].add(*args, **kwargs)
+
+    def sample(self, batch_size: int, rng: np.random.Generator | None = None) -> Batch:
+        """`batch_size` transitions drawn uniformly over every stream's transitions."""
+        rng = self._rng if rng is None else rng
+        if len(self.buffers) == 1:
+            return self.buffers[0].sample(batch_size, rng)
+        sizes = np.array([len(buffer) for buffer in self.buffers])
+        counts = np.bincount(rng.choice(len(sizes), size=check_int("batch_size", batch_size), p=sizes / sizes.sum()),
+                             minlength=len(sizes))
+        parts = [buffer.sample(count, rng) for buffer, count in zip(self.buffers, counts) if count > 0]
+        return Batch(*[None if fields[0] is None else np.concatenate(fields) for fields in zip(*parts)])
+
+    def state_dict(self) -> dict:
+        """Every stream's `state_dict`, keys prefixed "stream_k/" (plain keys for one stream)."""
+        if len(self.buffers) == 1:
+            return self.buffers[0].state_dict()
+        return {f"stream_{k}/{name}": value for k, buffer in enumerate(self.buffers)
+                for name, value in buffer.state_dict().items()}
+
+    def load_state_dict(self, state) -> None:
+        if len(self.buffers) == 1:
+            return self.buffers[0].load_state_dict(state)
+        for k, buffer in enumerate(self.buffers):
+            prefix = f"stream_{k}/"
+            buffer.load_state_dict({name[len(prefix):]: value for name, value in state.items()
+                                    if name.startswith(prefix)})

@@ -27,7 +27,8 @@ def assert_all_equal(first, second):
 def test_init_signature_matches_config():
     assert init_signature_matches_config()
     parameters = inspect.signature(IPAgent.__init__).parameters
-    hyperparameters = {name: p.default for name, p in parameters.items() if name not in ("self", "env", "env_kwargs")}
+    hyperparameters = {name: p.default for name, p in parameters.items()
+                       if name not in ("self", "env", "env_kwargs", "strategy")}
     assert hyperparameters == {field.name: field.default for field in dataclasses.fields(IPConfig)}
 
 
@@ -303,3 +304,14 @@ def test_graph_argument(make_agent, spec, expected):
 def test_bad_graph_argument(make_agent, spec, message):
     with pytest.raises(ValueError, match=message):
         make_agent(graph=spec)
+
+
+def test_n_envs_collects_from_every_copy_with_one_action_call_per_step():
+    agent = IPAgent("cooperative_navigation", env_kwargs=dict(n=5, max_cycles=5), graph="knn", k=2, n_envs=4, units=8,
+                    batch_size=8, learning_starts=8, train_freq=4, gradient_steps=1, replay_dtype="float16", seed=0)
+    agent.fit(steps=40, progress_bar=False)
+    assert agent.num_timesteps == 40 and len(agent.replay) == 40
+    assert [len(buffer) for buffer in agent.replay.buffers] == [10] * 4
+    assert agent.num_updates == 9                      # at steps 8, 12, ..., 40
+    assert agent._act_dynamic.experimental_get_tracing_count() == 1
+    assert agent.replay.buffers[0].state_dict()["observations"].dtype == np.float16
