@@ -6,6 +6,7 @@ the learner owns the compiled update; this module runs the loop, callbacks, save
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -95,13 +96,14 @@ class IPAgent:
                             else ActionSpec(action_dim=a.action_dim, low=a.action_low, high=a.action_high))
         if c.seed is not None:
             tf.keras.utils.set_random_seed(c.seed)
-        self.networks = build_networks(a.obs_dim, self.action_spec, c.propagation, c.units, c.hops, c.critic_hops,
-                                       c.encoder_layers, a.num_groups)
+        with self.strategy.scope() if self.strategy else contextlib.nullcontext():
+            self.networks = build_networks(a.obs_dim, self.action_spec, c.propagation, c.units, c.hops, c.critic_hops,
+                                           c.encoder_layers, a.num_groups)
         self.learner = SACLearner(self.networks, self.action_spec, self.graph, group_ids=group_ids,
                                   learning_rate=c.learning_rate,
                                   gamma=c.gamma, tau=c.tau, alpha=c.alpha, target_entropy=c.target_entropy,
                                   gumbel_temperature=c.gumbel_temperature, jit_compile=c.jit_compile,
-                                  seed=None if c.seed is None else c.seed + 1)
+                                  seed=None if c.seed is None else c.seed + 1, strategy=self.strategy)
         self._act_generator = (tf.random.Generator.from_seed(c.seed + 2) if c.seed is not None
                                else tf.random.Generator.from_non_deterministic_state())
         self._group_ids = group_ids

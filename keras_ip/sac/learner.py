@@ -6,6 +6,7 @@ target update live here, counters and logging outside.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import tensorflow as tf
@@ -38,6 +39,10 @@ class SACLearner:
       gumbel_temperature: relaxation temperature of the discrete straight-through sample.
       jit_compile: compile the update with XLA.
       seed: int or None, seeds the sampling noise of the update.
+      strategy: None, or a `tf.distribute.Strategy` whose scope created `networks`; each
+        update's batch is then split evenly across its replicas (batch size divisible by
+        their number), the gradients summed across them, and the policy noise drawn once
+        for the whole batch, so the update equals the one-device update.
 
     `train_step(batch)` takes a `keras_ip.replay.Batch` (numpy or tensors) and returns a dict
     of scalars: critic_loss, value_loss, policy_loss, alpha_loss, alpha, entropy, q.
@@ -46,15 +51,29 @@ class SACLearner:
     def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph | None, *, group_ids=None,
                  learning_rate: float = 1e-3,
                  gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
-                 gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None):
+                 gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None, strategy=None):
         self.networks = networks
+        self.strategy = strategy
         self.action_spec = action_spec
         self.group_ids = group_ids
         self.batcher = None if graph is None else GraphBatcher(graph, group_ids)
+        self.generator = (tf.random.Generator.from_seed(seed) if seed is not None
+                          else tf.random.Generator.from_non_deterministic_state())
+        with strategy.scope() if strategy else contextlib.nullcontext():
+            self._make_variables(learning_rate, gamma, tau, alpha, target_entropy)
+        self.gumbel_temperature = float(gumbel_temperature)
+        if strategy is None:
+            self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
+        else:  # collectives stay outside XLA: each replica's gradients are compiled, the sum is not
+            self._compiled_gradients = tf.function(self._gradients, jit_compile=jit_compile)
+            self.train_step = tf.function(self._distributed_train_step)
+
+    def _make_variables(self, learning_rate, gamma, tau, alpha, target_entropy):
+        """The entropy weight, discount, Polyak coefficient and optimisers (in the strategy's scope)."""
+        networks, action_spec = self.networks, self.action_spec
         # Variables, not Python floats, so changing them never retraces the compiled step.
         self.gamma = tf.Variable(float(gamma), trainable=False, name="gamma")
         self.tau = tf.Variable(float(tau), trainable=False, name="tau")
-        self.gumbel_temperature = float(gumbel_temperature)
         self.auto_alpha = alpha == "auto"
         if not self.auto_alpha and (isinstance(alpha, str) or not alpha > 0):
             raise ValueError(f'alpha must be a positive number or "auto". Received: alpha={alpha!r}')
@@ -64,8 +83,6 @@ class SACLearner:
         make_adam = lambda: tf.keras.optimizers.Adam(learning_rate)  # noqa: E731
         self.actor_optimizer, self.critic_optimizer, self.value_optimizer, self.alpha_optimizer = (
             make_adam(), make_adam(), make_adam(), make_adam())
-        self.generator = (tf.random.Generator.from_seed(seed) if seed is not None
-                          else tf.random.Generator.from_non_deterministic_state())
         self._trained = [(self.actor_optimizer, networks.actor.trainable_variables),
                          (self.critic_optimizer, networks.critics.trainable_variables),
                          (self.value_optimizer, networks.value.trainable_variables)]
@@ -73,7 +90,6 @@ class SACLearner:
             self._trained.append((self.alpha_optimizer, [self.log_alpha]))
         for optimizer, variables in self._trained + [(self.alpha_optimizer, [self.log_alpha])]:
             optimizer.build(variables)  # slots exist before the first (compiled) step and in checkpoints
-        self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
 
     def set_hyperparameters(self, learning_rate=None, gamma=None, tau=None, alpha=None):
         """Changes hyperparameters of a live learner without rebuilding or retracing anything."""
@@ -96,16 +112,48 @@ class SACLearner:
         return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
 
     def _train_step(self, batch):
-        observations = tf.convert_to_tensor(batch.observations, tf.float32)
-        noise = policy_noise(self.generator, tf.size(observations[..., 0]), self.action_spec)  # [B * N, A or k]
-        gradients, metrics = self._gradients(batch, noise)
+        gradients, metrics = self._gradients(batch, self._noise(batch))
+        self._apply(gradients)
+        self._update_target()
+        return metrics
+
+    def _distributed_train_step(self, batch):
+        noise = self._noise(batch)  # drawn once for the whole batch, as on one device
+        per_replica = self.strategy.run(self._replica_step, args=(batch, noise))
+        self._update_target()
+        return {name: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                for name, value in per_replica.items()}
+
+    def _replica_step(self, batch, noise):
+        """This replica's rows of the batch -> gradients / replicas, summed across replicas by the optimisers."""
+        context = tf.distribute.get_replica_context()
+        replicas, replica = context.num_replicas_in_sync, context.replica_id_in_sync_group
+        batch_size = int(batch.observations.shape[0])
+        if batch_size % replicas:
+            raise ValueError(f"The batch size must be divisible by the {replicas} replicas. Received: "
+                             f"batch_size={batch_size}")
+
+        def rows(values):  # [B, ...] -> this replica's [B / replicas, ...]
+            values = tf.convert_to_tensor(values)
+            return tf.reshape(values, tf.concat([[replicas, -1], tf.shape(values)[1:]], 0))[replica]
+
+        local = type(batch)(*[None if field is None else rows(field) for field in batch])
+        gradients, metrics = self._compiled_gradients(local, rows(noise))
+        self._apply([gradient / replicas for gradient in gradients])
+        return metrics
+
+    def _noise(self, batch):
+        """The policy noise of every agent in the batch, [B * N, A or k]."""
+        return policy_noise(self.generator, tf.size(tf.convert_to_tensor(batch.rewards)), self.action_spec)
+
+    def _apply(self, gradients):
         for optimizer, variables in self._trained:
             optimizer.apply_gradients(zip(gradients[:len(variables)], variables))
             gradients = gradients[len(variables):]
-        nets = self.networks
-        for target, source in zip(nets.target_value.variables, nets.value.variables):
+
+    def _update_target(self):
+        for target, source in zip(self.networks.target_value.variables, self.networks.value.variables):
             target.assign(self.tau * source + (1.0 - self.tau) * target)
-        return metrics
 
     def _gradients(self, batch, noise):
         """Every network's gradient of its own loss, from one forward and one backward pass.
