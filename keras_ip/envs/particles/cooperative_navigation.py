@@ -13,7 +13,10 @@ Observation of agent i, float32 [26] whatever N (appendix D.2):
   [14:26] positions of the 6 nearest other agents relative to agent i, nearest first
 With fewer than 5 landmarks or 6 other agents (N < 7), the missing slots at the end are zeros
 (as mpe2's `num_landmark_neighbors` / `num_agent_neighbors` options pad them; these 26
-values are the first 26 of mpe2's observation with those options set to 5 and 6).
+values are the first 26 of mpe2's observation with those options set to 5 and 6). The same
+options here narrow or widen the view: L landmarks and A agents give 4 + 2L + 2A values, laid
+out the same way (a narrow view, e.g. L = A = 1, leaves what lies further away to be learned
+from the neighbours, through propagation).
 
 Rewards, unitless, computed after the step (`cooperative_navigation_rewards`). Agents i != j
 collide when |p_i - p_j| < size_i + size_j (mpe2's `is_collision`); each agent pays -1 per
@@ -50,7 +53,14 @@ AGENT_SIZE = 0.15
 LANDMARK_SIZE = 0.05  # mpe2's default; landmarks do not collide, so it only matters for drawing
 NUM_LANDMARK_NEIGHBORS = 5
 NUM_AGENT_NEIGHBORS = 6
-OBS_DIM = 4 + 2 * NUM_LANDMARK_NEIGHBORS + 2 * NUM_AGENT_NEIGHBORS  # 26
+
+
+def observation_size(num_landmark_neighbors: int, num_agent_neighbors: int) -> int:
+    """4 + 2L + 2A: velocity, position, then L landmark and A agent offsets (26 by default)."""
+    return 4 + 2 * num_landmark_neighbors + 2 * num_agent_neighbors
+
+
+OBS_DIM = observation_size(NUM_LANDMARK_NEIGHBORS, NUM_AGENT_NEIGHBORS)  # 26
 
 _RADIUS_ANCHORS = ((3, 15, 30, 100, 200), (1.0, 2.2, 3.0, 5.0, 7.0))  # N -> R (mpe2 at 3, PIC beyond)
 
@@ -133,29 +143,35 @@ class CooperativeNavigationBatch(ParticleBatch):
     Init args:
       num_envs: K >= 1 copies; copy k of a batch seeded with s is seeded with s + k.
       n: N >= 1 agents and as many landmarks.
+      num_landmark_neighbors, num_agent_neighbors: L >= 1 landmarks and A >= 1 other agents
+        in each observation (default 5 and 6: 26 values); see the module docstring.
       continuous: False: actions int [K, N] in 0..4 (no-op, left, right, down, up);
         True: actions float [K, N, 2] in [-1, 1], force directions (x, y).
       max_cycles: steps per episode; all agents are truncated at the last. There is no
         auto-reset: call `reset()` to start the next episode.
       seed: None or int >= 0, the seed of the first reset.
 
-    `reset(seed=None)` -> observations float32 [K, N, 26];
-    `step(actions)` -> (observations float32 [K, N, 26], rewards float32 [K, N],
+    `reset(seed=None)` -> observations float32 [K, N, 4 + 2L + 2A] (26 by default);
+    `step(actions)` -> (observations float32 [K, N, 4 + 2L + 2A], rewards float32 [K, N],
     terminated bool [K, N] (always False), truncated bool [K, N]);
     `agent_positions()` -> float64 [K, N, 2]; `set_state(positions, velocities)` with
     float [K, 2N, 2] arrays (agents, then landmarks) -> observations.
     """
 
     def __init__(self, num_envs: int, n: int, continuous: bool = False, max_cycles: int = 25, seed=None,
-                 reward: str = "local"):
+                 reward: str = "local", num_landmark_neighbors: int = NUM_LANDMARK_NEIGHBORS,
+                 num_agent_neighbors: int = NUM_AGENT_NEIGHBORS):
         self.reward = check_reward(reward)
+        self.num_landmark_neighbors = check_int("num_landmark_neighbors", num_landmark_neighbors)
+        self.num_agent_neighbors = check_int("num_agent_neighbors", num_agent_neighbors)
         self.coverage = None  # float64 [K] after reset / step
         self.n = check_int("n", n)
         self.radius = world_radius(self.n)
         world = ParticleWorld(num_envs, self.n, size=[AGENT_SIZE] * self.n + [LANDMARK_SIZE] * self.n,
                               movable=[True] * self.n + [False] * self.n,
                               collide=[True] * self.n + [False] * self.n)
-        super().__init__(world, OBS_DIM, continuous, max_cycles, seed)
+        super().__init__(world, observation_size(self.num_landmark_neighbors, self.num_agent_neighbors), continuous,
+                         max_cycles, seed)
         agent_size = world.size[:self.n]
         self._collision_distance = agent_size[:, None] + agent_size[None, :]  # [N, N]
 
@@ -170,11 +186,12 @@ class CooperativeNavigationBatch(ParticleBatch):
         agents = self.world.positions[:, :n]  # [K, N, 2]
         landmark_offsets, landmark_distances = offsets_and_distances(agents, self.world.positions[:, n:])
         agent_offsets, agent_distances = offsets_and_distances(agents)  # [2, K, N, N], [K, N, N] (inf diagonal)
-        observations = np.empty((self.num_envs, n, OBS_DIM), np.float32)
+        split = 4 + 2 * self.num_landmark_neighbors
+        observations = np.empty((self.num_envs, n, self.obs_dim), np.float32)
         observations[..., 0:2] = self.world.velocities[:, :n]
         observations[..., 2:4] = agents
-        observations[..., 4:14] = nearest_offsets(landmark_offsets, landmark_distances, NUM_LANDMARK_NEIGHBORS)
-        observations[..., 14:26] = nearest_offsets(agent_offsets, agent_distances, NUM_AGENT_NEIGHBORS)
+        observations[..., 4:split] = nearest_offsets(landmark_offsets, landmark_distances, self.num_landmark_neighbors)
+        observations[..., split:] = nearest_offsets(agent_offsets, agent_distances, self.num_agent_neighbors)
         self.coverage = -landmark_distances.min(axis=1).sum(axis=1)  # [K]: -sum_l min_i |p_i - q_l|
         rewards = cooperative_navigation_rewards(landmark_distances, agent_distances, self._collision_distance,
                                                  self.reward)
@@ -196,7 +213,9 @@ class CooperativeNavigation(ParticleParallelEnv):
       continuous: Discrete(5) actions if False, Box(-1, 1, (2,), float32) if True.
       max_cycles: steps per episode (default 25, as in mpe2).
       render_mode: must be None.
-      reward: "local" (default) or "coverage"; see the module docstring.
+      reward: "local" (default), "difference" or "coverage"; see the module docstring.
+      num_landmark_neighbors, num_agent_neighbors: the view, L landmarks and A agents
+        (default 5 and 6, the paper's 26-value observation).
 
     Infos: every agent's info holds "team_reward" (the sum of the rewards) and "coverage"
     (mpe2's objective -sum_l min_i |p_i - q_l|, whatever `reward` is).
@@ -205,8 +224,11 @@ class CooperativeNavigation(ParticleParallelEnv):
     metadata = {"name": "cooperative_navigation_v0", "render_modes": [], "is_parallelizable": True}
 
     def __init__(self, n: int = 15, continuous: bool = False, max_cycles: int = 25, render_mode: str | None = None,
-                 reward: str = "local"):
-        super().__init__(CooperativeNavigationBatch(1, n, continuous, max_cycles, reward=reward), render_mode)
+                 reward: str = "local", num_landmark_neighbors: int = NUM_LANDMARK_NEIGHBORS,
+                 num_agent_neighbors: int = NUM_AGENT_NEIGHBORS):
+        super().__init__(CooperativeNavigationBatch(1, n, continuous, max_cycles, reward=reward,
+                                                    num_landmark_neighbors=num_landmark_neighbors,
+                                                    num_agent_neighbors=num_agent_neighbors), render_mode)
         self.n = self.batch.n
 
     def _step_info(self) -> dict:

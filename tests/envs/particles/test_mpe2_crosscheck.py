@@ -87,3 +87,24 @@ def test_continuous_mapping_is_mpe2s_force_direction():
     assert mpe2_continuous_to_direction(actions).dtype == np.float32
     with pytest.raises(ValueError, match="size 5"):
         mpe2_continuous_to_direction(np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("landmarks, agents", [(1, 1), (2, 3), (1, 4)])
+def test_narrower_views_match_mpe2_partial_observability(landmarks, agents):
+    n = 8
+    theirs = simple_spread_v3.parallel_env(N=n, num_landmark_neighbors=landmarks, num_agent_neighbors=agents)
+    theirs.reset(seed=3)
+    ours = CooperativeNavigationBatch(1, n, num_landmark_neighbors=landmarks, num_agent_neighbors=agents)
+    ours.reset(seed=0)
+    ours.set_state(*mpe2_state(theirs.unwrapped.world))
+    size = 4 + 2 * landmarks + 2 * agents
+    assert ours.obs_dim == size
+    actions = np.random.default_rng(landmarks).integers(0, 5, n)
+    their_obs = theirs.step(dict(zip(theirs.possible_agents, actions)))[0]
+    np.testing.assert_allclose(ours.step(actions[None])[0][0], [their_obs[a][:size] for a in theirs.possible_agents],
+                               rtol=0, atol=1e-6)
+
+
+def test_view_sizes_are_checked():
+    with pytest.raises(ValueError, match="num_agent_neighbors.*Received: num_agent_neighbors=0"):
+        CooperativeNavigationBatch(1, 4, num_agent_neighbors=0)
