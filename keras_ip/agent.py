@@ -59,7 +59,7 @@ class IPAgent:
     """
 
     def __init__(self, env, graph="grid", k=None, every=1, propagation="mean_field", hops=2, units=128, critic_hops=1,
-                 encoder_layers=1, learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2, target_entropy=None,
+                 encoder_layers=1, aggregation="mean", learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2, target_entropy=None,
                  batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
                  gumbel_temperature=1.0, jit_compile=True, n_envs=1, replay_dtype="float32", seed=None, env_kwargs=None,
                  strategy=None):
@@ -98,7 +98,7 @@ class IPAgent:
             tf.keras.utils.set_random_seed(c.seed)
         with self.strategy.scope() if self.strategy else contextlib.nullcontext():
             self.networks = build_networks(a.obs_dim, self.action_spec, c.propagation, c.units, c.hops, c.critic_hops,
-                                           c.encoder_layers, a.num_groups)
+                                           c.encoder_layers, a.num_groups, c.aggregation)
         self.learner = SACLearner(self.networks, self.action_spec, self.graph, group_ids=group_ids,
                                   learning_rate=c.learning_rate,
                                   gamma=c.gamma, tau=c.tau, alpha=c.alpha, target_entropy=c.target_entropy,
@@ -306,7 +306,7 @@ class IPAgent:
 
         Learner settings (learning_rate, gamma, tau, alpha with a fixed alpha) apply to
         the live networks. Architecture settings (graph, propagation, hops, units,
-        critic_hops, encoder_layers) and jit_compile rebuild the networks with fresh
+        critic_hops, encoder_layers, aggregation) and jit_compile rebuild the networks with fresh
         weights. Anything else (batch_size, train_freq, ...) applies from the next step;
         a new seed is used from the next rebuild on.
         """

@@ -68,7 +68,7 @@ class Actor(tf.keras.Model):
     """
 
     def __init__(self, propagation: str, action_spec: ActionSpec, units: int, hops: int, encoder_layers: int = 1,
-                 num_groups: int = 1, **kwargs):
+                 num_groups: int = 1, aggregation: str = "mean", **kwargs):
         super().__init__(**kwargs)
         if propagation not in PROPAGATION_LAYERS:
             raise ValueError(f"propagation must be one of {sorted(PROPAGATION_LAYERS)}. "
@@ -78,7 +78,7 @@ class Actor(tf.keras.Model):
         intention_dim = action_spec.num_actions if action_spec.discrete else 2 * action_spec.action_dim
         self.propagation = PROPAGATION_LAYERS[propagation](units=units, hops=hops, intention_dim=intention_dim,
                                                            encoder_layers=encoder_layers, num_groups=num_groups,
-                                                           name=propagation)
+                                                           aggregation=aggregation, name=propagation)
         self.head = (CategoricalHead(action_spec.num_actions, name="head") if action_spec.discrete
                      else TanhGaussianHead(action_spec.action_dim, name="head"))
 
@@ -98,7 +98,8 @@ class Networks(NamedTuple):
 
 
 def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "mean_field", units: int = 128,
-                   hops: int = 2, critic_hops: int = 1, encoder_layers: int = 1, num_groups: int = 1) -> Networks:
+                   hops: int = 2, critic_hops: int = 1, encoder_layers: int = 1, num_groups: int = 1,
+                   aggregation: str = "mean") -> Networks:
     """Creates and builds (variables created) all networks; the target starts equal to V.
 
     Args:
@@ -109,14 +110,16 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
       num_groups: agent groups, each with its own first encoder layer (heterogeneous agents).
       critic_hops: rounds of state messages in Q_i and V_i (>= 0); Q_i always adds one
         round of action messages so it sees a_Ni.
+      aggregation: "mean" or "sum" of the neighbours' messages, in every network.
     """
     q_kind = "discrete_q" if action_spec.discrete else "continuous_q"
 
     def critic(kind, name, copies=1):
         return NeighbourhoodCritic(kind, units, critic_hops, action_spec.num_actions if kind == "discrete_q" else None,
-                                   encoder_layers, num_groups, copies, name=name)
+                                   encoder_layers, num_groups, copies, aggregation, name=name)
 
-    networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, num_groups, name="actor"),
+    networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, num_groups, aggregation,
+                                    name="actor"),
                         critics=critic(q_kind, "critics", copies=2),
                         value=critic("value", "value"), target_value=critic("value", "target_value"))
     dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])),

@@ -260,6 +260,13 @@ def test_set_units_rebuilds_the_networks(make_agent, weights_of):
     assert agent.predict(ONES).shape == (4,)
 
 
+def test_aggregation_reaches_every_network(make_agent):
+    networks = make_agent(aggregation="sum").networks
+    layers = [networks.actor.propagation, networks.critics, networks.value, networks.target_value]
+    assert [layer.aggregation for layer in layers] == ["sum"] * 4
+    assert make_agent().networks.actor.propagation.aggregation == "mean"
+
+
 @pytest.mark.parametrize("params, message", [({"bogus": 1}, "bogus"), ({"gamma": 2}, "gamma=2"),
                                              ({"units": 8, "hops": 0}, "hops=0")])
 def test_set_params_rejects_bad_values_and_keeps_config(make_agent, params, message):
@@ -272,7 +279,8 @@ def test_set_params_rejects_bad_values_and_keeps_config(make_agent, params, mess
 
 
 # ----------------------------------------------------------------------------- arguments
-@pytest.mark.parametrize("name, value", [("propagation", "x"), ("hops", 0), ("alpha", -1), ("batch_size", 0)])
+@pytest.mark.parametrize("name, value", [("propagation", "x"), ("hops", 0), ("alpha", -1), ("batch_size", 0),
+                                         ("aggregation", "max")])
 def test_invalid_argument_is_named(make_agent, name, value):
     with pytest.raises(ValueError, match=f"{name}={value!r}"):
         make_agent(**{name: value})
