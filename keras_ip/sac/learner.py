@@ -11,11 +11,23 @@ import math
 
 import tensorflow as tf
 
+from keras_ip._checks import check_int
 from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.networks import ActionSpec, Networks
 from keras_ip.sac import losses
 from keras_ip.sac.policy import policy_noise, policy_terms, replayed_q
+
+
+def part(values, parts: int, index):
+    """Rows [index * B / parts, (index + 1) * B / parts) of values [B, ...] (B divisible by parts)."""
+    values = tf.convert_to_tensor(values)
+    return tf.reshape(values, tf.concat([[parts, -1], tf.shape(values)[1:]], 0))[index]
+
+
+def batch_part(batch, parts: int, index):
+    """The same rows of every (non-None) field of a `Batch`."""
+    return type(batch)(*[None if field is None else part(field, parts, index) for field in batch])
 
 
 def default_target_entropy(spec: ActionSpec) -> float:
@@ -43,6 +55,9 @@ class SACLearner:
         update's batch is then split evenly across its replicas (batch size divisible by
         their number), the gradients summed across them, and the policy noise drawn once
         for the whole batch, so the update equals the one-device update.
+      max_chunk_agents: a batch of more agent-samples (batch size x N) is processed in
+        equal chunks of at most this many (if the batch size allows), one after another,
+        to bound peak memory; the update is the same.
 
     `train_step(batch)` takes a `keras_ip.replay.Batch` (numpy or tensors) and returns a dict
     of scalars: critic_loss, value_loss, policy_loss, alpha_loss, alpha, entropy, q.
@@ -51,8 +66,10 @@ class SACLearner:
     def __init__(self, networks: Networks, action_spec: ActionSpec, graph: Graph | None, *, group_ids=None,
                  learning_rate: float = 1e-3,
                  gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
-                 gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None, strategy=None):
+                 gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None, strategy=None,
+                 max_chunk_agents: int = 2**18):
         self.networks = networks
+        self.max_chunk_agents = check_int("max_chunk_agents", max_chunk_agents)
         self.strategy = strategy
         self.action_spec = action_spec
         self.group_ids = group_ids
@@ -65,7 +82,7 @@ class SACLearner:
         if strategy is None:
             self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
         else:  # collectives stay outside XLA: each replica's gradients are compiled, the sum is not
-            self._compiled_gradients = tf.function(self._gradients, jit_compile=jit_compile)
+            self._compiled_gradients = tf.function(self._chunked_gradients, jit_compile=jit_compile)
             self.train_step = tf.function(self._distributed_train_step)
 
     def _make_variables(self, learning_rate, gamma, tau, alpha, target_entropy):
@@ -112,7 +129,7 @@ class SACLearner:
         return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
 
     def _train_step(self, batch):
-        gradients, metrics = self._gradients(batch, self._noise(batch))
+        gradients, metrics = self._chunked_gradients(batch, self._noise(batch))
         self._apply(gradients)
         self._update_target()
         return metrics
@@ -133,14 +150,36 @@ class SACLearner:
             raise ValueError(f"The batch size must be divisible by the {replicas} replicas. Received: "
                              f"batch_size={batch_size}")
 
-        def rows(values):  # [B, ...] -> this replica's [B / replicas, ...]
-            values = tf.convert_to_tensor(values)
-            return tf.reshape(values, tf.concat([[replicas, -1], tf.shape(values)[1:]], 0))[replica]
-
-        local = type(batch)(*[None if field is None else rows(field) for field in batch])
-        gradients, metrics = self._compiled_gradients(local, rows(noise))
+        gradients, metrics = self._compiled_gradients(batch_part(batch, replicas, replica),
+                                                      part(noise, replicas, replica))
         self._apply([gradient / replicas for gradient in gradients])
         return metrics
+
+    def _chunked_gradients(self, batch, noise):
+        """`_gradients` of the whole batch, computed chunk by chunk when it holds more than
+        `max_chunk_agents` agent-samples (peak memory follows the chunk, not the batch).
+
+        The chunks are equal row ranges, run one after another in a loop; the mean of their
+        gradients (and metrics) is the whole batch's, since every loss is a mean.
+        """
+        batch_size, num_agents = (int(d) for d in batch.observations.shape[:2])
+        chunks = next(c for c in range(1, batch_size + 1)
+                      if batch_size % c == 0 and batch_size * num_agents <= c * self.max_chunk_agents
+                      or c == batch_size)
+        if chunks == 1:
+            return self._gradients(batch, noise)
+
+        def body(index, gradient_sums, metric_sums):
+            gradients, metrics = self._gradients(batch_part(batch, chunks, index), part(noise, chunks, index))
+            return (index + 1, [s + g for s, g in zip(gradient_sums, gradients)],
+                    {name: metric_sums[name] + value for name, value in metrics.items()})
+
+        variables = [v for _, group in self._trained for v in group]
+        metric_names = ("critic_loss", "value_loss", "policy_loss", "alpha_loss", "alpha", "entropy", "q")
+        _, gradient_sums, metric_sums = tf.while_loop(
+            lambda index, *_: index < chunks, body,
+            (tf.constant(0), [tf.zeros_like(v) for v in variables], {name: 0.0 for name in metric_names}))
+        return [g / chunks for g in gradient_sums], {name: value / chunks for name, value in metric_sums.items()}
 
     def _noise(self, batch):
         """The policy noise of every agent in the batch, [B * N, A or k]."""

@@ -173,3 +173,19 @@ def test_changing_hyperparameters_applies_without_retracing():
     assert float(learner.actor_optimizer.learning_rate) == pytest.approx(0.05)
     for target, source in zip(learner.networks.target_value.variables, learner.networks.value.variables):
         np.testing.assert_allclose(target.numpy(), source.numpy())  # tau = 1 copies V into V-bar
+
+
+@pytest.mark.parametrize("spec", [DISCRETE, CONTINUOUS], ids=["discrete", "continuous"])
+def test_a_batch_processed_in_chunks_gives_the_same_update(spec):
+    whole = make_learner(spec, seed=7, jit_compile=True)
+    chunked = make_learner(spec, seed=7, jit_compile=True, max_chunk_agents=8)  # 8 joint states of 4 -> 4 chunks
+    batch = make_batch(spec)
+    a, b = whole.train_step(batch), chunked.train_step(batch)
+    for key in a:
+        assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-4, abs=1e-6), key
+    for x, y in zip(whole.networks.actor.variables + whole.networks.critics.variables,
+                    chunked.networks.actor.variables + chunked.networks.critics.variables):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-4, atol=1e-6)
+    for _ in range(3):
+        chunked.train_step(make_batch(spec, seed=1))
+    assert chunked.train_step.experimental_get_tracing_count() == 1
