@@ -37,7 +37,9 @@ class IPConfig:
       encoder_layers: depth of each network's input MLP.
       aggregation: how every network combines its neighbours' messages: "mean" (default) or
         the paper's "sum". On a k-NN graph the mean is the sum / k, the same function family,
-        but it learns much faster (docs/index.md gives the measurements).
+        but it learns much faster (docs/index.md gives the measurements). "attention": the
+        mean-field policy weighs its neighbours by learned attention
+        (`keras_ip.layers.NeighbourAttention`) and the critics average.
       learning_rate: Adam learning rate of all networks. The paper lists 0.01; here that
         drives the discrete mean-field policy's entropy to zero within a few updates, so
         the default is 1e-3 (inside the paper's tuning range 1e-4 .. 1e-2).

@@ -110,13 +110,16 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
       num_groups: agent groups, each with its own first encoder layer (heterogeneous agents).
       critic_hops: rounds of state messages in Q_i and V_i (>= 0); Q_i always adds one
         round of action messages so it sees a_Ni.
-      aggregation: "mean" or "sum" of the neighbours' messages, in every network.
+      aggregation: "mean" or "sum" of the neighbours' messages, in every network; or
+        "attention" in the policy (mean-field only), with averaging critics.
     """
     q_kind = "discrete_q" if action_spec.discrete else "continuous_q"
 
+    critic_aggregation = "mean" if aggregation == "attention" else aggregation
+
     def critic(kind, name, copies=1):
         return NeighbourhoodCritic(kind, units, critic_hops, action_spec.num_actions if kind == "discrete_q" else None,
-                                   encoder_layers, num_groups, copies, aggregation, name=name)
+                                   encoder_layers, num_groups, copies, critic_aggregation, name=name)
 
     networks = Networks(actor=Actor(propagation, action_spec, units, hops, encoder_layers, num_groups, aggregation,
                                     name="actor"),

@@ -265,6 +265,9 @@ def test_aggregation_reaches_every_network(make_agent):
     layers = [networks.actor.propagation, networks.critics, networks.value, networks.target_value]
     assert [layer.aggregation for layer in layers] == ["sum"] * 4
     assert make_agent().networks.actor.propagation.aggregation == "mean"
+    attentive = make_agent(aggregation="attention").networks  # attention in the policy, averaging critics
+    assert attentive.actor.propagation.aggregation == "attention" and attentive.critics.aggregation == "mean"
+    assert len(attentive.actor.propagation.attention) == 2
 
 
 @pytest.mark.parametrize("params, message", [({"bogus": 1}, "bogus"), ({"gamma": 2}, "gamma=2"),

@@ -1,6 +1,6 @@
 """Keras layers over agent GraphTensors: intention propagation, policy heads, critics."""
 
-from keras_ip.layers.base import GraphOps, PropagationBase
+from keras_ip.layers.base import GraphOps, NeighbourAttention, PropagationBase
 from keras_ip.layers.critics import NeighbourhoodCritic
 from keras_ip.layers.heads import CategoricalHead, TanhGaussianHead
 from keras_ip.layers.independent import IndependentPropagation
@@ -11,4 +11,4 @@ PROPAGATION_LAYERS = {"mean_field": MeanFieldPropagation, "loopy_bp": LoopyBPPro
                       "none": IndependentPropagation}
 
 __all__ = ["CategoricalHead", "GraphOps", "IndependentPropagation", "LoopyBPPropagation", "MeanFieldPropagation",
-           "NeighbourhoodCritic", "PROPAGATION_LAYERS", "PropagationBase", "TanhGaussianHead"]
+           "NeighbourAttention", "NeighbourhoodCritic", "PROPAGATION_LAYERS", "PropagationBase", "TanhGaussianHead"]

@@ -8,8 +8,9 @@ tensors and hands them, with bound broadcast/pool callables, to one abstract met
   mu_i^0 = softmax(W_mu h_i^0)                        independent intention [nodes, intention_dim]
   h_i^m  = relu(W_self^m h_i^{m-1} + W_nb^m agg_{j in N(i)} h_j^{m-1})   state messages
 
-`agg` is the paper's sum, or the mean over the in-neighbours (`aggregation="mean"`, the
-default). On a k-NN graph the mean is the sum divided by k, the same function family, but
+`agg` is the paper's sum, the mean over the in-neighbours (`aggregation="mean"`, the
+default) or, in the mean-field layer, a weighted sum with learned attention weights
+(`aggregation="attention"`, see `NeighbourAttention`). On a k-NN graph the mean is the sum divided by k, the same function family, but
 it keeps every message at the scale of one neighbour's: with the sum, the neighbour weights
 see inputs k times larger, so Adam's steps move the output k times as far and the policy
 learns slower (measured in `docs/environments.md`).
@@ -24,13 +25,13 @@ from keras_ip._checks import check_int
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, NEIGHBOURS, REVERSE
 
 
-AGGREGATIONS = ("sum", "mean")
+AGGREGATIONS = ("sum", "mean", "attention")
 
 
-def check_aggregation(aggregation) -> str:
-    """Returns `aggregation` if it is one of `AGGREGATIONS`, else raises ValueError naming it."""
-    if aggregation not in AGGREGATIONS:
-        raise ValueError(f"aggregation must be one of {AGGREGATIONS}. Received: aggregation={aggregation!r}")
+def check_aggregation(aggregation, allowed=AGGREGATIONS) -> str:
+    """Returns `aggregation` if it is one of `allowed`, else raises ValueError naming it."""
+    if aggregation not in allowed:
+        raise ValueError(f"aggregation must be one of {allowed}. Received: aggregation={aggregation!r}")
     return aggregation
 
 
@@ -97,19 +98,34 @@ class GraphOps:
 
     Init args:
       graph: the `tfgnn.GraphTensor`.
-      aggregation: how `aggregate_*` combine the incoming values of a node: "sum" or "mean"
-        (over its in-neighbours; 0 for a node without any).
+      aggregation: how `aggregate_*` combine the incoming values of a node: "sum", "mean"
+        (over its in-neighbours; 0 for a node without any) or "attention" (the sum weighted
+        by `edge_weights`).
+      edge_weights: float32 [edges], for aggregation="attention" (see `weighted`).
 
     Attributes:
       reverse: int32 [edges], index of each edge's reverse edge (-1 where there is none),
         or None if the GraphTensor lacks the "reverse" feature.
     """
 
-    def __init__(self, graph: tfgnn.GraphTensor, aggregation: str = "sum"):
+    def __init__(self, graph: tfgnn.GraphTensor, aggregation: str = "sum", edge_weights=None):
         self._graph = graph
         self.aggregation = check_aggregation(aggregation)
+        self.edge_weights = edge_weights
         self.reverse = graph.edge_sets[NEIGHBOURS].features.get(REVERSE)  # [edges] or None
         self._in_degree = None
+
+    def weighted(self, edge_weights: tf.Tensor) -> "GraphOps":
+        """The same views aggregating with attention: agg_i = sum_j edge_weights[j -> i] x_j."""
+        return GraphOps(self._graph, "attention", edge_weights)
+
+    def from_receivers(self, node_values: tf.Tensor) -> tf.Tensor:
+        """[nodes, d] -> [edges, d]: each edge carries its receiver's value."""
+        return tfgnn.broadcast_node_to_edges(self._graph, NEIGHBOURS, tfgnn.TARGET, feature_value=node_values)
+
+    def softmax_at_receivers(self, edge_scores: tf.Tensor) -> tf.Tensor:
+        """[edges] -> [edges]: softmax of the scores over each node's incoming edges."""
+        return tfgnn.softmax_edges_per_node(self._graph, NEIGHBOURS, tfgnn.TARGET, feature_value=edge_scores)
 
     def from_senders(self, node_values: tf.Tensor) -> tf.Tensor:
         """[nodes, d] -> [edges, d]: each edge carries its sender's value."""
@@ -133,18 +149,59 @@ class GraphOps:
     def normalise(self, sums: tf.Tensor, counts: tf.Tensor) -> tf.Tensor:
         """Sums [rows, ...] of `counts` [rows] values each -> their aggregate: the sums
         themselves, or with aggregation="mean" sums / max(counts, 1)."""
-        if self.aggregation == "sum":
+        if self.aggregation != "mean":
             return sums
         divisor = tf.reshape(tf.maximum(counts, 1.0), [-1] + [1] * (sums.shape.rank - 1))  # [rows, 1, ...]
         return sums / divisor
 
     def aggregate_at_receivers(self, edge_values: tf.Tensor) -> tf.Tensor:
-        """[edges, ...] -> [nodes, ...]: each node's sum or mean of its incoming edges' values."""
+        """[edges, ...] -> [nodes, ...]: each node's sum, mean or attention-weighted sum of its
+        incoming edges' values."""
+        if self.aggregation == "attention":
+            if self.edge_weights is None:
+                raise ValueError('aggregation="attention" needs edge weights: use GraphOps.weighted(edge_weights).')
+            weights = tf.reshape(self.edge_weights, [-1] + [1] * (edge_values.shape.rank - 1))  # [edges, 1, ...]
+            return self.sum_at_receivers(edge_values * weights)
         return self.normalise(self.sum_at_receivers(edge_values), self.in_degree())
 
     def aggregate_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
         """[nodes, ...] -> [nodes, ...]: sum or mean over j in N(i) of node_values[j]."""
         return self.aggregate_at_receivers(self.from_senders(node_values))
+
+
+@tf.keras.utils.register_keras_serializable(package="keras_ip")
+class NeighbourAttention(tf.keras.layers.Layer):
+    """Learned weights of each agent's in-neighbours (GATv2 scores, Brody et al. 2022).
+
+      e_ji     = a^T LeakyReLU(W_s h_j + W_r h_i + b)        for each edge j -> i
+      alpha_ji = softmax over j in N(i) of e_ji
+
+    The paper's GNN "employs the attention mechanism" (appendix E) so that an agent can listen
+    to some neighbours more than others; plain sums and means weigh all alike.
+
+    Init args:
+      units: width of the score MLP.
+    Call args:
+      h: float32 [nodes, d], the embeddings the scores compare.
+      ops: `GraphOps` of the graph.
+    Call returns:
+      float32 [edges], alpha_ji: non-negative, summing to 1 over each node's incoming edges.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_int("units", units)
+        self.w_sender = tf.keras.layers.Dense(self.units, use_bias=False, name="sender")
+        self.w_receiver = tf.keras.layers.Dense(self.units, name="receiver")
+        self.score = tf.keras.layers.Dense(1, use_bias=False, name="score")
+
+    def call(self, h: tf.Tensor, ops: GraphOps) -> tf.Tensor:
+        pair = ops.from_senders(self.w_sender(h)) + ops.from_receivers(self.w_receiver(h))  # [edges, units]
+        scores = self.score(tf.nn.leaky_relu(pair, alpha=0.2))[:, 0]                       # [edges]
+        return ops.softmax_at_receivers(scores)
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units)
 
 
 class PropagationBase(tf.keras.layers.Layer):
@@ -160,8 +217,9 @@ class PropagationBase(tf.keras.layers.Layer):
         number of actions, so mu^0 is the independent policy's action probabilities).
       encoder_layers: depth of the state encoder MLP.
       num_groups: agent groups with their own first encoder layer (node feature "group").
-      aggregation: "mean" (default) or "sum" (the paper's): how each agent combines its
-        in-neighbours' messages (see the module docstring).
+      aggregation: "mean" (default), "sum" (the paper's) or, where the variant supports it,
+        "attention": how each agent combines its in-neighbours' messages (see the module
+        docstring).
       kernel_initializer, bias_initializer: for every Dense sublayer.
 
     Call args:
@@ -175,7 +233,7 @@ class PropagationBase(tf.keras.layers.Layer):
                  num_groups: int = 1, aggregation: str = "mean", kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.aggregation = check_aggregation(aggregation)
+        self.aggregation = check_aggregation(aggregation, self.aggregations)
         self.units = check_int("units", units)
         self.hops = check_int("hops", hops)
         self.intention_dim = check_int("intention_dim", intention_dim)
@@ -192,6 +250,7 @@ class PropagationBase(tf.keras.layers.Layer):
                                  for m in message_hops]
 
     passes_state_messages = True  # False for variants without communication
+    aggregations = ("sum", "mean")  # what the variant supports
 
     def _dense(self, units, activation, name, use_bias=True):
         # A fresh initializer per sublayer: one shared unseeded instance gives every

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_ip.layers.base import GraphOps, PropagationBase
+from keras_ip.layers.base import AGGREGATIONS, GraphOps, PropagationBase
 
 
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
@@ -24,6 +24,7 @@ class IndependentPropagation(PropagationBase):
     """
 
     passes_state_messages = False
+    aggregations = AGGREGATIONS  # any: nothing is aggregated
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_ip.layers.base import GraphOps, PropagationBase
+from keras_ip.layers.base import GraphOps, NeighbourAttention, PropagationBase
 
 
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
@@ -17,7 +17,9 @@ class MeanFieldPropagation(PropagationBase):
     state embedding after m-1 hops of state messages (the paper passes state messages too,
     because no agent sees the global state). Figure 6 writes W1 (s_i + s_j); keeping
     separate self/neighbour state weights is the same family with W_self = W_nb. `agg` is the
-    paper's sum or (default) the mean over N(i); see `PropagationBase`.
+    paper's sum, (default) the mean over N(i), or with aggregation="attention" the weighted sum
+    sum_j alpha_ji^m x_j, alpha^m = `NeighbourAttention` of h^{m-1}: one set of weights per hop,
+    shared by that hop's intention and state messages.
 
     Example:
       >>> layer = MeanFieldPropagation(units=16, hops=2, intention_dim=5)
@@ -32,8 +34,12 @@ class MeanFieldPropagation(PropagationBase):
       mu^M, float32 [nodes, units].
     """
 
+    aggregations = ("sum", "mean", "attention")
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.attention = ([NeighbourAttention(self.units, name=f"attention_{m}") for m in range(1, self.hops + 1)]
+                          if self.aggregation == "attention" else [])
         self.w_state = [self._dense(self.units, None, f"mu_state_{m}") for m in range(1, self.hops + 1)]
         self.w_intention = [self._dense(self.units, None, f"mu_neighbours_{m}", use_bias=False)
                             for m in range(1, self.hops + 1)]
@@ -41,8 +47,9 @@ class MeanFieldPropagation(PropagationBase):
     def propagate(self, h0: tf.Tensor, mu0: tf.Tensor, ops: GraphOps) -> tf.Tensor:
         h, mu = h0, mu0
         for m in range(1, self.hops + 1):
-            incoming = ops.aggregate_neighbours(mu)                                   # [nodes, dim(mu^{m-1})]
+            hop_ops = ops.weighted(self.attention[m - 1](h, ops)) if self.attention else ops
+            incoming = hop_ops.aggregate_neighbours(mu)                               # [nodes, dim(mu^{m-1})]
             mu = tf.nn.relu(self.w_state[m - 1](h) + self.w_intention[m - 1](incoming))  # [nodes, units]
             if m < self.hops:
-                h = self.state_messages(h, m, ops)
+                h = self.state_messages(h, m, hop_ops)
         return mu

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 import keras_ip
 from keras_ip.graphs import GraphBatcher, from_edges, graph_tensor, knn, random
-from keras_ip.layers import IndependentPropagation, LoopyBPPropagation, MeanFieldPropagation
+from keras_ip.layers import (GraphOps, IndependentPropagation, LoopyBPPropagation, MeanFieldPropagation,
+                             NeighbourAttention)
 
 PATH = from_edges(3, [(0, 1), (1, 2)])   # 0 - 1 - 2
 STATES = np.array([[1.0], [2.0], [3.0]], np.float32)
@@ -200,3 +201,52 @@ def test_sublayers_start_with_different_weights():
     square = [w.numpy() for w in layer.trainable_weights if w.shape == (8, 8)]
     assert len(square) >= 4
     assert all(not np.allclose(a, b) for i, a in enumerate(square) for b in square[i + 1:])
+
+
+def test_attention_weights_match_hand_computation():
+    """e_ji = a^T leaky_relu(W_s h_j + W_r h_i + b), softmax over each node's in-neighbours."""
+    attention = NeighbourAttention(units=1)
+    h = tf.constant([[1.0], [2.0], [-3.0]])
+    ops = GraphOps(graph_tensor(STATES, PATH))
+    attention(h, ops)  # build
+    attention.w_sender.set_weights([np.array([[1.0]], np.float32)])
+    attention.w_receiver.set_weights([np.array([[0.0]], np.float32), np.array([0.5], np.float32)])
+    attention.score.set_weights([np.array([[2.0]], np.float32)])
+    weights = attention(h, ops).numpy()
+    senders, receivers = PATH.senders, PATH.receivers
+    scores = 2.0 * np.where(h.numpy()[senders, 0] + 0.5 > 0, h.numpy()[senders, 0] + 0.5,
+                            0.2 * (h.numpy()[senders, 0] + 0.5))  # node 2's message scores 2 * 0.2 * -2.5 = -1
+    for node in range(3):
+        into = receivers == node
+        expected = np.exp(scores[into]) / np.exp(scores[into]).sum()
+        np.testing.assert_allclose(weights[into], expected, rtol=1e-6)
+    assert weights[receivers == 1].sum() == pytest.approx(1.0)
+    assert not np.allclose(weights[receivers == 1], 0.5)  # node 1 listens to 0 more than to 2
+
+
+def test_attention_with_zero_scores_is_the_mean():
+    graph = knn(np.random.default_rng(5).normal(size=(7, 2)), 3, symmetric=False)
+    states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+    attentive = MeanFieldPropagation(units=5, hops=2, intention_dim=3, aggregation="attention")
+    averaging = MeanFieldPropagation(units=5, hops=2, intention_dim=3, aggregation="mean")
+    before = attentive(graph_tensor(states, graph)).numpy()
+    averaging(graph_tensor(states, graph))
+    for layer in attentive.attention:
+        layer.score.set_weights([np.zeros((5, 1), np.float32)])
+    shared = [w for w in attentive.weights if "attention" not in w.name]
+    averaging.set_weights([w.numpy() for w in shared])
+    np.testing.assert_allclose(attentive(graph_tensor(states, graph)).numpy(),
+                               averaging(graph_tensor(states, graph)).numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(before, averaging(graph_tensor(states, graph)).numpy())
+
+
+def test_attention_round_trips_and_is_refused_where_unsupported():
+    layer = MeanFieldPropagation(units=4, hops=2, intention_dim=3, aggregation="attention")
+    clone = tf.keras.layers.deserialize(tf.keras.layers.serialize(layer))
+    assert clone.get_config() == layer.get_config() and len(clone.attention) == 2
+    with pytest.raises(ValueError, match="aggregation must be one of \\('sum', 'mean'\\). Received: aggregation='attention'"):
+        LoopyBPPropagation(units=4, aggregation="attention")
+    with pytest.raises(ValueError, match="Received: aggregation='attention'"):
+        keras_ip.layers.NeighbourhoodCritic("value", aggregation="attention")
+    with pytest.raises(ValueError, match="needs edge weights"):
+        GraphOps(graph_tensor(STATES, PATH), "attention").aggregate_neighbours(tf.ones([3, 2]))
