@@ -28,13 +28,15 @@ from _env_info import environment_record  # noqa: E402
 SETTINGS = dict(graph="knn", k=8, units=64, batch_size=64, learning_starts=500, train_freq=4, gradient_steps=1)
 
 
-def run(n: int, propagation: str, seed: int, steps: int) -> dict:
+def run(n: int, propagation: str, seed: int, steps: int, reward: str, aggregation: str) -> dict:
     start = time.perf_counter()
-    agent = keras_ip.IPAgent(keras_ip.make_env("cooperative_navigation", n=n), propagation=propagation, seed=seed,
-                             **SETTINGS)
+    agent = keras_ip.IPAgent(keras_ip.make_env("cooperative_navigation", n=n, reward=reward), propagation=propagation,
+                             aggregation=aggregation, seed=seed, **SETTINGS)
     agent.fit(steps, progress_bar=False)
     seconds = time.perf_counter() - start
-    return {"n": n, "propagation": propagation, "seed": seed, "steps": steps, "updates": agent.num_updates,
+    return {"n": n, "reward": reward, "propagation": propagation, "aggregation": aggregation, "seed": seed,
+            "steps": steps,
+            "updates": agent.num_updates,
             "train_seconds": round(seconds, 1),
             "train_team_return_last100": agent.logger.latest()["rollout/ep_team_return_mean"],
             **{f"sampled_{k}": v for k, v in agent.evaluate(20, False, seed=10_000, metrics=True).items()},
@@ -47,11 +49,14 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=15000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--propagation", nargs="+", default=["mean_field", "none"])
+    parser.add_argument("--reward", default="local", choices=["local", "difference", "coverage"])
+    parser.add_argument("--aggregation", default="mean", choices=["mean", "sum", "attention"],
+                        help="for every propagation (propagation='none' only reads it in its critics)")
     args = parser.parse_args(argv)
     results = []
     for seed in args.seeds:
         for propagation in args.propagation:
-            results.append(run(args.n, propagation, seed, args.steps))
+            results.append(run(args.n, propagation, seed, args.steps, args.reward, args.aggregation))
             print(json.dumps(results[-1]), flush=True)
     for propagation in args.propagation:
         mine = [r for r in results if r["propagation"] == propagation]
@@ -59,7 +64,8 @@ def main(argv=None):
                     "greedy_coverage"):
             values = [r[key] for r in mine]
             print(json.dumps({"summary": propagation, "metric": key, "mean": float(np.mean(values)),
-                              "std": float(np.std(values)), "seeds": args.seeds, "steps": args.steps}), flush=True)
+                              "std": float(np.std(values)), "seeds": args.seeds, "steps": args.steps,
+                              "reward": args.reward, "aggregation": args.aggregation}), flush=True)
     print(json.dumps({"environment": environment_record(), "settings": SETTINGS}), flush=True)
 
 
