@@ -10,10 +10,10 @@ tensors and hands them, with bound broadcast/pool callables, to one abstract met
 
 `agg` is the paper's sum, the mean over the in-neighbours (`aggregation="mean"`, the
 default) or, in the mean-field layer, a weighted sum with learned attention weights
-(`aggregation="attention"`, see `NeighbourAttention`). On a k-NN graph the mean is the sum divided by k, the same function family, but
-it keeps every message at the scale of one neighbour's: with the sum, the neighbour weights
-see inputs k times larger, so Adam's steps move the output k times as far and the policy
-learns slower (measured in `docs/environments.md`).
+(`aggregation="attention"`, see `NeighbourAttention`). On a k-NN graph the mean is the sum
+divided by k, the same function family, but it keeps every message at the scale of one
+neighbour's: with the sum, the neighbour weights see inputs k times larger, so Adam's steps
+move the output k times as far and learning is slower (measured in `docs/index.md`).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class GraphOps:
         return self.normalise(self.sum_at_receivers(edge_values), self.in_degree())
 
     def aggregate_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
-        """[nodes, ...] -> [nodes, ...]: sum or mean over j in N(i) of node_values[j]."""
+        """[nodes, ...] -> [nodes, ...]: sum, mean or weighted sum over j in N(i) of node_values[j]."""
         return self.aggregate_at_receivers(self.from_senders(node_values))
 
 
