@@ -208,6 +208,8 @@ def main():
         record = run_in_subprocess(["--collect", str(num_envs), "--collection-n", str(args.collection_n)])
         if record:
             print(json.dumps(record), flush=True)
+    import keras_ip  # noqa: F401  (sets TF_USE_LEGACY_KERAS before environment_record imports TF-GNN)
+
     print(json.dumps({"kind": "environment", **environment_record(), "loadavg": os.getloadavg()}), flush=True)
 
 
