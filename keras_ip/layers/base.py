@@ -135,10 +135,6 @@ class GraphOps:
         """[edges, d] -> [nodes, d]: each node sums the values of its incoming edges."""
         return tfgnn.pool_edges_to_node(self._graph, NEIGHBOURS, tfgnn.TARGET, "sum", feature_value=edge_values)
 
-    def sum_of_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
-        """[nodes, d] -> [nodes, d]: sum over j in N(i) of node_values[j]."""
-        return self.sum_at_receivers(self.from_senders(node_values))
-
     def in_degree(self) -> tf.Tensor:
         """float32 [nodes]: the number of incoming edges of each node (computed once)."""
         if self._in_degree is None:
