@@ -25,7 +25,8 @@ from keras_ip._checks import check_int
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, NEIGHBOURS, REVERSE
 
 
-AGGREGATIONS = ("sum", "mean", "attention")
+UNWEIGHTED_AGGREGATIONS = ("sum", "mean")  # need no learned weights: every layer and critic supports them
+AGGREGATIONS = UNWEIGHTED_AGGREGATIONS + ("attention",)
 
 
 def check_aggregation(aggregation, allowed=AGGREGATIONS) -> str:
@@ -246,7 +247,7 @@ class PropagationBase(tf.keras.layers.Layer):
                                  for m in message_hops]
 
     passes_state_messages = True  # False for variants without communication
-    aggregations = ("sum", "mean")  # what the variant supports
+    aggregations = UNWEIGHTED_AGGREGATIONS  # what the variant supports
 
     def _dense(self, units, activation, name, use_bias=True):
         # A fresh initializer per sublayer: one shared unseeded instance gives every
@@ -270,6 +271,6 @@ class PropagationBase(tf.keras.layers.Layer):
 
     def get_config(self):
         return dict(super().get_config(), units=self.units, hops=self.hops, intention_dim=self.intention_dim,
-                    encoder_layers=self.encoder_layers, num_groups=self.num_groups,
-                    aggregation=self.aggregation, kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
+                    encoder_layers=self.encoder_layers, num_groups=self.num_groups, aggregation=self.aggregation,
+                    kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
                     bias_initializer=tf.keras.initializers.serialize(self.bias_initializer))

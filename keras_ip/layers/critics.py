@@ -24,7 +24,7 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
-from keras_ip.layers.base import GraphOps, GroupedDense, check_aggregation, fresh_initializer
+from keras_ip.layers.base import UNWEIGHTED_AGGREGATIONS, GraphOps, GroupedDense, check_aggregation, fresh_initializer
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE
 
 CRITIC_KINDS = ("value", "discrete_q", "continuous_q")
@@ -150,7 +150,7 @@ class NeighbourhoodCritic(tf.keras.layers.Layer):
     def __init__(self, kind: str = "value", units: int = 128, hops: int = 1, num_actions: int | None = None,
                  encoder_layers: int = 1, num_groups: int = 1, copies: int = 1, aggregation: str = "mean", **kwargs):
         super().__init__(**kwargs)
-        self.aggregation = check_aggregation(aggregation, ("sum", "mean"))
+        self.aggregation = check_aggregation(aggregation, UNWEIGHTED_AGGREGATIONS)
         if kind not in CRITIC_KINDS:
             raise ValueError(f"kind must be one of {CRITIC_KINDS}. Received: kind={kind!r}")
         if (kind == "discrete_q") != (num_actions is not None):
