@@ -213,14 +213,16 @@ class ReplayBuffer:
         """Stores one joint transition.
 
         Args:
-          observations, next_observations: float [N, obs_dim], finite.
+          observations: float [N, obs_dim], finite.
           actions: int [N] (discrete) or float [N, action_dim] (continuous).
           rewards: float [N], finite.
+          next_observations: float [N, obs_dim], finite.
           terminated: bool [N] or a scalar for all agents; terminated agents are not
             bootstrapped (`Batch.dones`).
           truncated: bool [N] or a scalar; ends the episode but is not a done.
-          edges, next_edges: (senders, receivers) int [E] each, the graphs of
-            `observations` and `next_observations`; required iff `num_edges` was given.
+          edges: (senders, receivers) int [E] each, the graph of `observations`;
+            required iff `num_edges` was given.
+          next_edges: the same for `next_observations`.
 
         The episode ends when every agent is terminated or truncated; the next `add`
         then starts a new slot. A new slot is also started whenever `observations`

@@ -109,7 +109,8 @@ def reverse_edge_index(senders: np.ndarray, receivers: np.ndarray, num_nodes: in
     """For each directed edge s -> r, the index of the edge r -> s, or -1 if there is none.
 
     Args:
-      senders, receivers: int [E] node indices (no duplicate edges).
+      senders: int [E] sender node indices (no duplicate edges).
+      receivers: int [E] receiver node indices.
       num_nodes: N, to form the keys s * N + r.
 
     Returns:

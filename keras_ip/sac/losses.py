@@ -19,7 +19,8 @@ def critic_loss(q1, q2, q_target):
     """J(kappa) = E[1/2 (Q_kappa_i(s, a_i, a_Ni) - Q-hat_i)^2], summed over the twin critics.
 
     Args:
-      q1, q2: [batch * agents] twin critics at the replayed actions.
+      q1: [batch * agents] first twin critic at the replayed actions.
+      q2: [batch * agents] second twin critic at the replayed actions.
       q_target: [batch * agents] from `td_target`.
     Returns:
       scalar.

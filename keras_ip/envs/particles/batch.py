@@ -45,8 +45,13 @@ class ParticleBatch:
       seed: None or an int >= 0, the seed of the first reset (see the module docstring).
 
     Attributes:
-      world, num_envs (K), num_agents (N), obs_dim, continuous, max_cycles (settable), cycle
-      (steps taken in the episode; None before the first reset).
+      world: the `ParticleWorld`.
+      num_envs: K, the number of copies.
+      num_agents: N, agents per copy.
+      obs_dim: size of one agent's observation.
+      continuous: whether actions are directions in [-1, 1]^2.
+      max_cycles: steps per episode (settable).
+      cycle: steps taken in the episode; None before the first reset.
     """
 
     def __init__(self, world: ParticleWorld, obs_dim: int, continuous: bool, max_cycles: int, seed=None):
