@@ -140,8 +140,9 @@ def batch_graph_tensor(observations, senders, receivers, group_ids=None, **extra
 
     Args:
       observations: float [B, N, d].
-      senders, receivers: int32 [B, E], a symmetric graph per row with indices local to
-        the row (e.g. replayed k-NN graphs). The reverse-edge index is computed here.
+      senders: int32 [B, E], a symmetric graph per row with indices local to the row
+        (e.g. replayed k-NN graphs). The reverse-edge index is computed here.
+      receivers: int32 [B, E], the matching receivers.
       group_ids: optional int [N], each agent's group (added as node feature "group").
       **extra_node_features: more [B, N, ...] node features.
 
@@ -177,7 +178,8 @@ def reverse_edge_index_tf(senders, receivers, num_nodes):
     """TF version of `topology.reverse_edge_index` for graphs that arrive as tensors.
 
     Args:
-      senders, receivers: int32 [E] (no duplicate edges).
+      senders: int32 [E] (no duplicate edges).
+      receivers: int32 [E].
       num_nodes: int32 scalar N.
 
     Returns:
