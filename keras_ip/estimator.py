@@ -1,0 +1,417 @@
+"""`Estimator`: the environment loop, replay, graphs, callbacks, evaluation and save/load
+shared by every agent of keras-ip (`IPAgent`, `keras_ip.baselines.DGNAgent`, `MFQAgent`).
+
+Roles: the environment adapter steps the env; the replay buffer stores joint transitions;
+a subclass's learner owns the compiled update and its action functions pick actions; this
+module runs the loop, callbacks, save and load. A subclass provides
+  config_class       the dataclass of its hyperparameters (validates them);
+  _build_model()     networks, `self.learner` (with `train_step(batch) -> dict` and
+                     `checkpoint_objects()`), and the compiled action functions
+                     `self._act_static(obs, deterministic)` (None without a static graph) and
+                     `self._act_dynamic(obs, deterministic, senders, receivers)`;
+  policy_network     the Keras model `export` writes (GraphTensor -> logits or (mean, log_std)).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from keras_ip import callbacks as callbacks_lib
+from keras_ip._checks import check_int
+from keras_ip.envs.adapter import ParallelEnvAdapter
+from keras_ip.envs.registry import make_env
+from keras_ip.envs.vector import AdapterVector, vector_env
+from keras_ip.export import export_saved_model
+from keras_ip.graphs.dynamic import KNN
+from keras_ip.graphs.resolve import resolve_graph
+from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
+from keras_ip.graphs.topology import Graph
+from keras_ip.logger import Logger
+from keras_ip.replay import ReplayStreams
+
+CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
+CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
+
+
+class Estimator:
+    """Base of the agents: fit / predict / evaluate / save / load over a PettingZoo env.
+
+    Init args:
+      env: a PettingZoo `ParallelEnv` (or its `keras_ip.envs.from_pettingzoo` adapter), or a
+        registered name for `keras_ip.make_env`.
+      env_kwargs: keyword arguments for `make_env` when `env` is a name (kept by `save`).
+      **params: the fields of `config_class` (graph, k, every, batch_size, ..., seed).
+    """
+
+    config_class = None  # set by every subclass
+
+    def __init__(self, env, env_kwargs=None, **params):
+        self.config = self.config_class(**params)
+        self.env_name = env if isinstance(env, str) else None
+        self.env_kwargs = dict(env_kwargs or {})
+        if self.env_name is None and self.env_kwargs:
+            raise ValueError("env_kwargs only apply when env is a registered name. "
+                             f"Received: env={type(env).__name__}, env_kwargs={self.env_kwargs}")
+        if isinstance(env, ParallelEnvAdapter):  # from keras_ip.envs.from_pettingzoo
+            env = env.env
+        self.env = make_env(env, **self.env_kwargs) if self.env_name is not None else env
+        self.adapter = ParallelEnvAdapter(self.env)
+        self.logger = Logger()
+        self.num_timesteps = 0
+        self.num_updates = 0
+        self.replay = None
+        self._rng = np.random.default_rng(self.config.seed)
+        self._last_obs = None
+        self._vector = None  # the environment copies fit collects from, made by fit
+        self._build()
+
+    # ----------------------------------------------------------------------------- building
+    def _build(self):
+        """Resolves the graph, seeds Keras and the action generator, then `_build_model`."""
+        c = self.config
+        a = self.adapter
+        resolved = resolve_graph(c.graph, self.env, a.num_agents, seed=c.seed, k=c.k, every=c.every)
+        self.graph_schedule = resolved if isinstance(resolved, KNN) else None
+        self.graph = None if self.graph_schedule else resolved  # a dynamic graph is built at reset
+        self._group_ids = a.group_ids if a.num_groups > 1 else None
+        self._batcher = None if self.graph is None else GraphBatcher(self.graph, self._group_ids)
+        if c.seed is not None:
+            tf.keras.utils.set_random_seed(c.seed)
+        self._act_generator = (tf.random.Generator.from_seed(c.seed + 2) if c.seed is not None
+                               else tf.random.Generator.from_non_deterministic_state())
+        self._build_model()
+
+    def _build_model(self):
+        raise NotImplementedError
+
+    def _to_dynamic_graph(self, observations, senders, receivers):
+        """[K, N, d] joint states with one edge list [K, E] per row -> GraphTensor (for `_act_dynamic`)."""
+        return batch_graph_tensor(observations, senders, receivers, group_ids=self._group_ids)
+
+    @property
+    def policy_network(self) -> tf.keras.Model:
+        """The network `export` writes: GraphTensor -> logits [nodes, A] or (mean, log_std)."""
+        raise NotImplementedError
+
+    def _act(self, observations, deterministic, graph=None):
+        """numpy [K, N, d] -> numpy actions, on the agent's static graph, on `graph` (a Graph),
+        or on one Graph per row (a list of K, e.g. each environment copy's k-NN graph)."""
+        if graph is None:
+            return self._act_static(observations, deterministic).numpy()
+        graphs = graph if isinstance(graph, list) else [graph] * observations.shape[0]
+        edges = [np.stack([g.senders for g in graphs]), np.stack([g.receivers for g in graphs])]  # [K, E] each
+        return self._act_dynamic(observations, deterministic, *edges).numpy()
+
+    def _make_replay(self):
+        a = self.adapter
+        num_edges = self.graph_schedule.num_edges(a.num_agents) if self.graph_schedule else None
+        return ReplayStreams(self.config.n_envs, self.config.buffer_size, a.num_agents, a.obs_dim,
+                             action_dim=None if a.discrete else a.action_dim, num_edges=num_edges,
+                             obs_dtype=self.config.replay_dtype, seed=self.config.seed)
+
+    def _graph_from_env(self, positions=None) -> Graph:
+        positions = self.adapter.positions() if positions is None else positions
+        if positions is None:
+            raise ValueError('graph="knn" needs agent positions, and this environment exposes none (keras-ip '
+                             "scenarios, mpe2 and magent2 do). Pass a Graph or a callable env -> Graph instead.")
+        return self.graph_schedule.build(positions)
+
+    def _copy_graphs(self) -> list:
+        """Each environment copy's current k-NN graph."""
+        positions = self._vector.positions()
+        return [self._graph_from_env()] if positions is None else [self._graph_from_env(p) for p in positions]
+
+    # ----------------------------------------------------------------------------- training
+    def fit(self, steps: int, callbacks=None, progress_bar: bool = True):
+        """Trains for `steps` environment steps (each a joint step of all agents).
+
+        Args:
+          steps: number of environment steps to run in this call; `fit` can be called again
+            (or after `load`) to continue, the step count carries over.
+          callbacks: a `keras_ip.callbacks.Callback` or a list of them.
+          progress_bar: print progress lines (steps, speed, team return, losses).
+        Returns:
+          self.
+        """
+        steps = check_int("steps", steps)
+        if callbacks is None:
+            callbacks = []
+        elif isinstance(callbacks, callbacks_lib.Callback):
+            callbacks = [callbacks]
+        callback = callbacks_lib.CallbackList(([callbacks_lib.ProgressBar()] if progress_bar else []) + list(callbacks))
+        callback.init_callback(self)
+        c = self.config
+        if self._vector is None or self._vector.num_envs != c.n_envs:
+            self._vector = AdapterVector(self.adapter) if c.n_envs == 1 else vector_env(self.env, c.n_envs)
+            self._last_obs = None
+        if self.replay is None or len(self.replay.buffers) != c.n_envs:
+            self.replay = self._make_replay()
+        callback.on_training_start(steps)
+        collected = 0
+        while collected < steps:
+            collected += self._collect_step()
+            updates = self._updates_due()
+            for _ in range(updates):
+                metrics = self.learner.train_step(self.replay.sample(c.batch_size, self._rng))
+            if updates:
+                self.num_updates += updates
+                self.logger.record_train(metrics)
+            if not callback.on_step():
+                break
+        self.logger.dump(self.num_timesteps)
+        callback.on_training_end()
+        return self
+
+    def _updates_due(self) -> int:
+        """gradient_steps updates for every multiple of train_freq the last collection step passed."""
+        c = self.config
+        if self.num_timesteps < c.learning_starts or len(self.replay) == 0:
+            return 0
+        previous = self.num_timesteps - self._vector.num_envs
+        return c.gradient_steps * (self.num_timesteps // c.train_freq - previous // c.train_freq)
+
+    def _collect_step(self) -> int:
+        """One step of every environment copy with one action call; returns the env steps taken (K)."""
+        vector, num_envs = self._vector, self._vector.num_envs
+        if self._last_obs is None:
+            self._last_obs = vector.reset(seed=self._next_env_seed())
+            self._episode_return, self._episode_length = np.zeros(num_envs), np.zeros(num_envs, int)
+            self._graphs = self._copy_graphs() if self.graph_schedule else None
+        obs, graphs = self._last_obs, self._graphs
+        if self.num_timesteps < self.config.learning_starts:
+            actions = np.stack([self.adapter.random_actions(self._rng) for _ in range(num_envs)])
+        else:
+            actions = self._act(obs, False, graphs)
+        next_obs, rewards, terminated, truncated, over = vector.step(actions)
+        if self.graph_schedule and self.graph_schedule.due(int(self._episode_length[0]) + 1):
+            self._graphs = self._copy_graphs()
+        for k in range(num_envs):
+            edges = {} if graphs is None else dict(edges=(graphs[k].senders, graphs[k].receivers),
+                                                   next_edges=(self._graphs[k].senders, self._graphs[k].receivers))
+            self.replay.add(k, obs[k], actions[k], rewards[k], next_obs[k], terminated[k], truncated[k], **edges)
+        self.num_timesteps += num_envs
+        self._episode_return += rewards.sum(axis=1)
+        self._episode_length += 1
+        if self.graph_schedule:
+            self.graph = self._graphs[0]
+        for k in np.flatnonzero(over):
+            self.logger.record_episode(float(self._episode_return[k]), int(self._episode_length[k]))
+        if over.all():
+            self._last_obs = None
+        elif over.any():  # worker copies end independently (never with the shared clock of a particle batch)
+            self._last_obs = vector.reset_copies(over, seed=self._next_env_seed())
+            self._episode_return[over], self._episode_length[over] = 0.0, 0
+        else:
+            self._last_obs = next_obs
+        return num_envs
+
+    def _next_env_seed(self):
+        """Each reset's seed, drawn from the agent's generator (seeded by config.seed); None unseeded."""
+        if self.config.seed is None:
+            return None
+        return int(self._rng.integers(2**31 - 1))
+
+    # ----------------------------------------------------------------------------- acting
+    def predict(self, observations, deterministic: bool = True, graph=None) -> np.ndarray:
+        """Every agent's action for one joint state [N, d] or a batch [B, N, d].
+
+        Args:
+          observations: float [N, d] or [B, N, d].
+          deterministic: greedy actions (True) or samples from the policy.
+          graph: the `keras_ip.graphs.Graph` the agents communicate over; required for a
+            dynamic graph (graph="knn"), optional otherwise (defaults to the agent's graph).
+        Returns:
+          int32 [N] / [B, N] (discrete) or float32 [N, k] / [B, N, k] within the action bounds.
+        """
+        obs = np.asarray(observations, dtype=np.float32)
+        single = obs.ndim == 2
+        batch = obs[None] if single else obs
+        expected = (self.adapter.num_agents, self.adapter.obs_dim)
+        if batch.ndim != 3 or batch.shape[1:] != expected:
+            raise ValueError(f"observations must have shape {expected} (one joint state) or "
+                             f"[batch, {expected[0]}, {expected[1]}]. Received shape {obs.shape}.")
+        if not np.all(np.isfinite(batch)):
+            raise ValueError("observations contain NaN or infinite values.")
+        if graph is None and self.graph_schedule:
+            raise ValueError('This agent uses graph="knn", rebuilt from positions; pass graph= (for example '
+                             "keras_ip.graphs.KNN(k).build(positions)) to predict.")
+        if graph is not None and (not isinstance(graph, Graph) or graph.num_nodes != expected[0]):
+            raise ValueError(f"graph must be a keras_ip.graphs.Graph over {expected[0]} agents. Received: {graph!r}")
+        actions = self._act(batch, bool(deterministic), graph)
+        return actions[0] if single else actions
+
+    def evaluate(self, episodes: int = 10, deterministic: bool = True, seed=None, metrics: bool = False):
+        """Mean team return (sum of all agents' rewards over an episode) over `episodes` episodes.
+
+        Uses the agent's environment; an unfinished training episode is abandoned, so the
+        next `fit` starts a fresh one.
+
+        Args:
+          episodes: number of episodes.
+          deterministic: greedy actions (True) or samples from the policy.
+          seed: seeds episode e's reset with seed + e.
+          metrics: also return the environment's own metrics.
+        Returns:
+          the mean team return (float); with metrics=True a dict {"team_return": ...} plus,
+          for every numeric value in the agents' infos at an episode's last step (e.g.
+          cooperative navigation's "coverage"), its mean over agents and episodes.
+        """
+        episodes = check_int("episodes", episodes)
+        self._last_obs = None
+        returns, final_infos = [], []
+        for episode in range(episodes):
+            obs = self.adapter.reset(seed=None if seed is None else seed + episode)
+            total, step, graph = 0.0, 0, None
+            while True:
+                if self.graph_schedule and self.graph_schedule.due(step):
+                    graph = self._graph_from_env()
+                obs, rewards, _, _, infos = self.adapter.step(self.predict(obs, deterministic, graph))
+                total, step = total + float(np.sum(rewards)), step + 1
+                if self.adapter.episode_over:
+                    break
+            returns.append(total)
+            final_infos.append(infos)
+        if not metrics:
+            return float(np.mean(returns))
+        return {"team_return": float(np.mean(returns)), **_mean_numeric_infos(final_infos)}
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The hyperparameters (config fields) as a dict, scikit-learn style."""
+        del deep
+        return self.config.to_dict()
+
+    # ----------------------------------------------------------------------------- save / load
+    def export(self, path) -> str:
+        """Writes the policy as a SavedModel for TF Serving (see `keras_ip.export`)."""
+        return export_saved_model(self.policy_network, self.adapter.obs_dim, path)
+
+    def save(self, path, include_replay: bool = False) -> str:
+        """Saves config, graph, weights, optimiser state, counters, a SavedModel and
+        (optionally) the replay buffer into directory `path`.
+
+        The directory is written next to `path` and swapped in at the end, so an
+        interrupted save leaves the previous save intact.
+        """
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            self._write(staging, include_replay)
+            _swap_in(staging, path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return str(path)
+
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        return tf.train.Checkpoint(act_generator=self._act_generator, **self.learner.checkpoint_objects())
+
+    def _write(self, directory: pathlib.Path, include_replay: bool):
+        config = self.config.to_dict()
+        if isinstance(self.config.graph, KNN):
+            config.update(graph="knn", k=self.config.graph.k, every=self.config.graph.every)
+        elif not isinstance(config["graph"], str):
+            config["graph"] = None
+        state = {"config": config, "env_name": self.env_name, "env_kwargs": self.env_kwargs,
+                 "num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
+                 "rng_state": self._rng.bit_generator.state, "keras_ip_format": 1,
+                 "algorithm": type(self).__name__}
+        (directory / CONFIG_FILE).write_text(json.dumps(state, indent=2, default=_json_default))
+        if self.graph_schedule is None:
+            np.savez(directory / GRAPH_FILE, num_nodes=self.graph.num_nodes, senders=self.graph.senders,
+                     receivers=self.graph.receivers)
+        self._checkpoint().write(str(directory / CHECKPOINT_DIR / "agent"))
+        self.export(directory / SERVING_DIR)
+        if include_replay and self.replay is not None:
+            np.savez(directory / REPLAY_FILE, **self.replay.state_dict())
+
+    @classmethod
+    def load(cls, path, env=None):
+        """Restores an agent written by `save`: weights, optimiser state, step count, config.
+
+        Args:
+          path: the directory given to `save`.
+          env: the environment to attach; None re-creates it from the registered name it
+            was saved with.
+        """
+        path = pathlib.Path(path)
+        if not (path / CONFIG_FILE).exists():
+            raise FileNotFoundError(f"No saved {cls.__name__} at {str(path)!r} (missing {CONFIG_FILE}).")
+        state = json.loads((path / CONFIG_FILE).read_text())
+        algorithm = state.get("algorithm", "IPAgent")  # saves before the key existed are IPAgents
+        if algorithm != cls.__name__:
+            raise ValueError(f"{str(path)!r} holds a saved {algorithm}; load it with {algorithm}.load. "
+                             f"Received: {cls.__name__}.load")
+        if env is None and state["env_name"] is None:
+            raise ValueError("This agent was trained on an environment object, not a registered name; "
+                             f"pass env= to {cls.__name__}.load.")
+        config = state["config"]
+        graph_spec = config["graph"]
+        if graph_spec != "knn":
+            with np.load(path / GRAPH_FILE) as saved:  # the graph trained on, even for graph="random"
+                config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
+        if env is None:
+            agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **config)
+        else:
+            agent = cls(env, **config)
+            agent.env_name, agent.env_kwargs = state["env_name"], state["env_kwargs"]
+        if isinstance(graph_spec, str):
+            agent.config.graph = graph_spec  # report the name it was built from; the graph stays the saved one
+        agent._checkpoint().read(str(path / CHECKPOINT_DIR / "agent")).assert_existing_objects_matched()
+        agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]
+        agent._rng.bit_generator.state = state["rng_state"]
+        if (path / REPLAY_FILE).exists():
+            agent.replay = agent._make_replay()
+            with np.load(path / REPLAY_FILE) as saved:
+                agent.replay.load_state_dict(dict(saved))
+        return agent
+
+
+def _mean_numeric_infos(final_infos: list) -> dict:
+    """Mean over episodes and agents of every numeric info value: [{agent: {key: value}}] -> {key: mean}."""
+    values = {}
+    for infos in final_infos:
+        for info in infos.values():
+            for key, value in info.items():
+                if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                    values.setdefault(key, []).append(float(value))
+    return {key: float(np.mean(v)) for key, v in values.items()}
+
+
+def _swap_in(staging: pathlib.Path, path: pathlib.Path):
+    """Replaces directory `path` by `staging` so that one of the two always exists whole."""
+    if path.exists():
+        old = path.with_name(f".{path.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+        os.replace(staging, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, path)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Cannot save {type(value).__name__} in config.json")
+
+
+def signature_matches_config(cls, extra=()) -> bool:
+    """True when cls.__init__'s hyperparameters equal cls.config_class's fields and defaults.
+
+    Args:
+      cls: an `Estimator` subclass.
+      extra: its other init arguments besides self, env and env_kwargs (e.g. "strategy").
+    """
+    parameters = inspect.signature(cls.__init__).parameters
+    defaults = cls.config_class()
+    names = [name for name in defaults.to_dict()]
+    return all(name in parameters and parameters[name].default == getattr(defaults, name) for name in names) \
+        and set(parameters) - set(names) == {"self", "env", "env_kwargs", *extra}
