@@ -3,7 +3,13 @@
 Schema (shared by every layer of `keras_ip.layers`):
   node set "agents":      feature "hidden_state" float32 [total_agents, d]; with agent
                           groups, "group" int32 [total_agents] (which encoder a row needs);
-                          plus whatever extra node features the caller passes
+                          plus whatever extra node features the caller passes;
+                          for a static graph (`GraphBatcher`) also "in_neighbours" int32
+                          [total_agents, max in-degree] (the senders of each agent's
+                          incoming edges) and "out_neighbours" int32 [total_agents, max
+                          out-degree] (the receivers of its outgoing edges), global indices
+                          padded with -1, so layers sum over neighbours with a gather
+                          instead of a scatter (see `keras_ip.layers.base.GraphOps`)
   edge set "neighbours":  source -> target over "agents";
                           feature "reverse" int32 [total_edges], the global index of the
                           reverse edge or -1 (loopy belief propagation needs it).
@@ -28,6 +34,35 @@ NEIGHBOURS = "neighbours"
 HIDDEN_STATE = tfgnn.HIDDEN_STATE
 REVERSE = "reverse"
 GROUP = "group"
+IN_NEIGHBOURS = "in_neighbours"
+OUT_NEIGHBOURS = "out_neighbours"
+
+
+def padded_neighbour_lists(senders, receivers, num_nodes: int) -> tuple:
+    """Each node's in- and out-neighbours as rows of a -1-padded matrix.
+
+    Example: edges 0 -> 1, 2 -> 1, 1 -> 0 over 3 nodes give
+      in_lists  = [[1, -1], [0, 2], [-1, -1]]   (senders of the edges into each node)
+      out_lists = [[1], [0], [1]]               (receivers of the edges out of each node)
+
+    Args:
+      senders, receivers: int [E] (any order).
+      num_nodes: N.
+    Returns:
+      (in_lists int32 [N, max in-degree], out_lists int32 [N, max out-degree]); within a
+      row neighbours keep their edge order; a graph without edges gives [N, 0] arrays.
+    """
+    senders, receivers = np.asarray(senders, np.int64), np.asarray(receivers, np.int64)
+
+    def rows(keys, values):
+        counts = np.bincount(keys, minlength=num_nodes)
+        order = np.argsort(keys, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        lists = np.full((num_nodes, counts.max(initial=0)), -1, np.int32)
+        lists[keys[order], np.arange(len(keys)) - starts[keys[order]]] = values[order]
+        return lists
+
+    return rows(receivers, senders), rows(senders, receivers)
 
 
 def assemble_graph_tensor(node_features: dict, senders, receivers, reverse, num_components, nodes_per_component,
@@ -106,14 +141,18 @@ class GraphBatcher:
         self._cache = {}
 
     def flat_indices(self, batch_size: int):
-        """Offset (senders, receivers, reverse), each int32 [batch_size * E], as constants."""
+        """Offset (senders, receivers, reverse) int32 [batch_size * E] and the padded
+        (in_neighbours, out_neighbours) int32 [batch_size * N, max degree], as numpy constants."""
         if batch_size not in self._cache:
             g = self.graph
             node_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_nodes)[:, None]
             edge_offsets = (np.arange(batch_size, dtype=np.int64) * g.num_edges)[:, None]
             reverse = np.where(g.reverse[None, :] >= 0, g.reverse[None, :] + edge_offsets, -1)  # -1 stays -1
-            indices = tuple(np.ascontiguousarray(a.ravel().astype(np.int32))
-                            for a in (g.senders[None, :] + node_offsets, g.receivers[None, :] + node_offsets, reverse))
+            edges = [(a + offsets).ravel() for a, offsets in
+                     ((g.senders[None, :], node_offsets), (g.receivers[None, :], node_offsets), (reverse, 0))]
+            lists = [np.where(rows[None] >= 0, rows[None] + node_offsets[:, :, None], -1).reshape(-1, rows.shape[1])
+                     for rows in padded_neighbour_lists(g.senders, g.receivers, g.num_nodes)]  # -1 stays -1
+            indices = tuple(np.ascontiguousarray(a.astype(np.int32)) for a in edges + lists)
             for array in indices:
                 array.setflags(write=False)
             self._cache[batch_size] = indices
@@ -127,10 +166,11 @@ class GraphBatcher:
         if observations.shape[1] is not None and observations.shape[1] != self.graph.num_nodes:
             raise ValueError(f"observations has {observations.shape[1]} agents but the graph has "
                              f"{self.graph.num_nodes}.")
-        senders, receivers, reverse = (tf.constant(a) for a in self.flat_indices(batch_size))
+        senders, receivers, reverse, in_lists, out_lists = (tf.constant(a) for a in self.flat_indices(batch_size))
         if self.group_ids is not None:
             extra_node_features = dict(extra_node_features, **{GROUP: np.tile(self.group_ids, (batch_size, 1))})
         features = _flatten_features({HIDDEN_STATE: observations, **extra_node_features}, batch_dims=2)
+        features.update({IN_NEIGHBOURS: in_lists, OUT_NEIGHBOURS: out_lists})
         return assemble_graph_tensor(features, senders, receivers, reverse, batch_size, self.graph.num_nodes,
                              self.graph.num_edges)
 

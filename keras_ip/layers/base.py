@@ -22,7 +22,7 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
-from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, NEIGHBOURS, REVERSE
+from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, IN_NEIGHBOURS, NEIGHBOURS, OUT_NEIGHBOURS, REVERSE
 
 
 UNWEIGHTED_AGGREGATIONS = ("sum", "mean")  # need no learned weights: every layer and critic supports them
@@ -94,6 +94,37 @@ def make_encoder(units: int, depth: int, num_groups: int, dense) -> list:
     return [first] + [dense(units, "relu", f"encoder_{k}") for k in range(1, depth)]
 
 
+def gather_sum(values: tf.Tensor, lists: tf.Tensor) -> tf.Tensor:
+    """[nodes, ...] values, lists int32 [nodes, K] padded with -1 -> [nodes, ...]:
+    row i is sum_k values[lists[i, k]] over the entries that are not -1.
+
+    One gather whose product with the padding mask and sum over K XLA fuses into a single
+    loop: no [edges, ...] tensor is written to memory.
+    """
+    mask = tf.cast(lists >= 0, values.dtype)                                  # [nodes, K]
+    mask = tf.reshape(mask, tf.concat([tf.shape(mask), tf.ones([values.shape.rank - 1], tf.int32)], 0))
+    return tf.reduce_sum(tf.gather(values, tf.maximum(lists, 0)) * mask, axis=1)
+
+
+def sum_of_in_neighbours(values: tf.Tensor, in_lists: tf.Tensor, out_lists: tf.Tensor) -> tf.Tensor:
+    """[nodes, ...] -> [nodes, ...]: x_i = sum_{j -> i} values_j, from padded neighbour lists.
+
+    The gradient is the transposed sum, dvalues_j = sum_{j -> i} dx_i, which is again a
+    gather, now over the out-neighbour lists; autodiff of the gather would scatter-add
+    [nodes, K, ...] rows instead, several times slower on a CPU.
+
+    Args:
+      values: float [nodes, ...].
+      in_lists, out_lists: int32 [nodes, max degree] padded with -1 ("in_neighbours" and
+        "out_neighbours" of `keras_ip.graphs.tensor`).
+    """
+    @tf.custom_gradient
+    def forward(values):
+        return gather_sum(values, in_lists), lambda upstream: gather_sum(upstream, out_lists)
+
+    return forward(values)
+
+
 class GraphOps:
     """Plain-tensor views of one edge set, bound to a GraphTensor.
 
@@ -103,6 +134,11 @@ class GraphOps:
         (over its in-neighbours; 0 for a node without any) or "attention" (the sum weighted
         by `edge_weights`).
       edge_weights: float32 [edges], for aggregation="attention" (see `weighted`).
+
+    When the GraphTensor carries padded neighbour lists (node features "in_neighbours" and
+    "out_neighbours", built by `GraphBatcher` for a static graph), `aggregate_neighbours`
+    and `in_degree` read them (`sum_of_in_neighbours`); otherwise they go through the edge
+    list (a gather to [edges, ...] and a segment sum). Both give the same values.
 
     Attributes:
       reverse: int32 [edges], index of each edge's reverse edge (-1 where there is none),
@@ -114,6 +150,8 @@ class GraphOps:
         self.aggregation = check_aggregation(aggregation)
         self.edge_weights = edge_weights
         self.reverse = graph.edge_sets[NEIGHBOURS].features.get(REVERSE)  # [edges] or None
+        features = graph.node_sets[AGENTS].features
+        self._lists = (features[IN_NEIGHBOURS], features[OUT_NEIGHBOURS]) if IN_NEIGHBOURS in features else None
         self._in_degree = None
 
     def weighted(self, edge_weights: tf.Tensor) -> "GraphOps":
@@ -138,7 +176,9 @@ class GraphOps:
 
     def in_degree(self) -> tf.Tensor:
         """float32 [nodes]: the number of incoming edges of each node (computed once)."""
-        if self._in_degree is None:
+        if self._in_degree is None and self._lists is not None:
+            self._in_degree = tf.reduce_sum(tf.cast(self._lists[0] >= 0, tf.float32), axis=1)
+        elif self._in_degree is None:
             ones = tf.ones_like(self._graph.edge_sets[NEIGHBOURS].adjacency[tfgnn.TARGET], tf.float32)  # [edges]
             self._in_degree = self.sum_at_receivers(ones[:, None])[:, 0]
         return self._in_degree
@@ -163,6 +203,8 @@ class GraphOps:
 
     def aggregate_neighbours(self, node_values: tf.Tensor) -> tf.Tensor:
         """[nodes, ...] -> [nodes, ...]: sum, mean or weighted sum over j in N(i) of node_values[j]."""
+        if self._lists is not None and self.aggregation != "attention":
+            return self.normalise(sum_of_in_neighbours(node_values, *self._lists), self.in_degree())
         return self.aggregate_at_receivers(self.from_senders(node_values))
 
 

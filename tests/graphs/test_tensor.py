@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_ip.graphs.tensor import IN_NEIGHBOURS, OUT_NEIGHBOURS, padded_neighbour_lists
 from keras_ip.graphs import (AGENTS, HIDDEN_STATE, NEIGHBOURS, REVERSE, Graph, GraphBatcher, batch_graph_tensor,
                              from_edges, graph_tensor, grid, random, reverse_edge_index, reverse_edge_index_tf)
 
@@ -65,7 +66,7 @@ def test_graph_batcher_caches_index_arrays_per_batch_size():
     assert batcher.flat_indices(3) is three
     assert all(a is b for a, b in zip(batcher.flat_indices(3), three))
     assert batcher.flat_indices(2) is not three
-    assert [a.shape for a in batcher.flat_indices(2)] == [(16,)] * 3
+    assert [a.shape for a in batcher.flat_indices(2)] == [(16,)] * 3 + [(8, 2)] * 2  # 2 x 4 agents, 2 neighbours
     assert all(a.dtype == np.int32 for a in three)
 
 
@@ -141,3 +142,21 @@ def test_batcher_keeps_missing_reverse_edges_at_minus_one():
     graph = Graph(3, [1, 0, 2], [0, 1, 1])
     reverse = GraphBatcher(graph).flat_indices(2)[2]
     np.testing.assert_array_equal(reverse, [1, 0, -1, 4, 3, -1])
+
+
+def test_padded_neighbour_lists_of_a_directed_graph_with_an_isolated_node():
+    # edges 0 -> 1, 2 -> 1, 1 -> 0 over 4 nodes; node 3 has no edges.
+    in_lists, out_lists = padded_neighbour_lists([0, 2, 1], [1, 1, 0], 4)
+    np.testing.assert_array_equal(in_lists, [[1, -1], [0, 2], [-1, -1], [-1, -1]])
+    np.testing.assert_array_equal(out_lists, [[1], [0], [1], [-1]])
+    assert in_lists.dtype == out_lists.dtype == np.int32
+    empty_in, empty_out = padded_neighbour_lists([], [], 3)
+    assert empty_in.shape == empty_out.shape == (3, 0)
+
+
+def test_graph_batcher_offsets_the_neighbour_lists_and_keeps_padding():
+    graph = Graph(3, np.array([1, 0, 2], np.int32), np.array([0, 1, 1], np.int32))  # 1 -> 0, 0 -> 1, 2 -> 1
+    features = GraphBatcher(graph)(np.zeros([2, 3, 1])).node_sets[AGENTS].features
+    np.testing.assert_array_equal(features[IN_NEIGHBOURS].numpy(), [[1, -1], [0, 2], [-1, -1],
+                                                                    [4, -1], [3, 5], [-1, -1]])
+    np.testing.assert_array_equal(features[OUT_NEIGHBOURS].numpy(), [[1], [0], [1], [4], [3], [4]])
