@@ -52,6 +52,23 @@ class CallbackList(Callback):
             callback.on_training_end()
 
 
+def passed_multiple(previous: int, step: int, every: int) -> bool:
+    """True when the step count moved from `previous` to `step` across (or onto) a multiple of `every`."""
+    return step // every > previous // every
+
+
+def callback_list(agent, callbacks=None, progress_bar: bool = False) -> CallbackList:
+    """`callbacks` (None, one Callback or a list) as one CallbackList bound to `agent`, with a
+    ProgressBar first if `progress_bar`: what an agent's `fit` calls its hooks on."""
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    callback = CallbackList(([ProgressBar()] if progress_bar else []) + list(callbacks))
+    callback.init_callback(agent)
+    return callback
+
+
 class ProgressBar(Callback):
     """Prints progress about `lines` times per fit: steps, speed, episode return, losses."""
 
@@ -102,6 +119,9 @@ class StopOnTeamReturn(Callback):
 class Checkpoint(Callback):
     """Saves the agent (weights, optimiser state, counters and replay) every `every` steps.
 
+    A save happens at each step that reaches or passes a multiple of `every`, also when
+    the step count moves K at a time (n_envs=K environment copies).
+
     Each save is atomic (see `IPAgent.save`), so a run killed mid-save keeps the previous
     checkpoint; `IPAgent.load(path)` then resumes with the saved step count.
     """
@@ -111,7 +131,12 @@ class Checkpoint(Callback):
         self.every = check_int("every", every)
         self.include_replay = include_replay
 
+    def on_training_start(self, total_steps):
+        self._last_step = self.agent.num_timesteps
+
     def on_step(self):
-        if self.agent.num_timesteps % self.every == 0:
+        step = self.agent.num_timesteps
+        if passed_multiple(self._last_step, step, self.every):
             self.agent.save(self.path, include_replay=self.include_replay)
+        self._last_step = step
         return True

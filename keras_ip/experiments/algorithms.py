@@ -1,0 +1,122 @@
+"""The algorithms an experiment can run, by name, each built with IPAgent's interface.
+
+Every entry builds an object with `fit(steps, callbacks, progress_bar)`,
+`evaluate(episodes, deterministic, seed, metrics)`, `save(path, include_replay)`, a
+classmethod `load(path)`, `num_timesteps` and `logger`:
+
+  "ip"            IPAgent, mean-field propagation (eq. 5)
+  "ip_loopy_bp"   IPAgent, loopy belief propagation (appendix B.2)
+  "independent"   IPAgent with propagation="none", the paper's independent-policy ablation
+  "dgn", "mfq"    keras_ip.baselines.DGNAgent / MFQAgent (imported when first used)
+  "max_pressure", "fixed_time"
+                  the classical traffic controllers of keras_ip.envs.traffic.controllers,
+                  wrapped by `ControllerAgent`: they play the environment for the step budget
+                  and learn nothing, so their curves are flat lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from typing import Callable
+
+_RESERVED = ("seed", "env_kwargs", "env")  # set by the experiment, not by hyperparameters
+
+
+@dataclasses.dataclass(frozen=True)
+class Algorithm:
+    """A registered algorithm.
+
+    Attributes:
+      name: its registry name.
+      agent_class: a callable returning the agent class (so heavy imports wait until use).
+      defaults: constructor arguments that define the algorithm (e.g. propagation="none").
+      learns: False for fixed controllers, which take no shared hyperparameters.
+      config_class: a callable returning the dataclass that validates the hyperparameters
+        (IPConfig for IPAgent); None: the agent class's `config_class` if it has one, else
+        the constructor's keyword arguments are the valid names and it checks the values.
+    """
+
+    name: str
+    agent_class: Callable[[], type]
+    defaults: dict = dataclasses.field(default_factory=dict)
+    learns: bool = True
+    config_class: Callable[[], type] | None = None
+
+    def make(self, env: str, env_kwargs: dict, seed: int, hyperparameters: dict):
+        """A new agent on the registered environment `env`, seeded with `seed`."""
+        return self.agent_class()(env, env_kwargs=env_kwargs, seed=seed, **hyperparameters)
+
+    def load(self, path):
+        """The agent saved at `path` (a checkpoint directory)."""
+        return self.agent_class().load(path)
+
+    def validate(self, hyperparameters: dict, run: str):
+        """Raises ValueError naming the run and the bad hyperparameter."""
+        reserved = sorted(set(hyperparameters) & set(_RESERVED))
+        if reserved:
+            raise ValueError(f"Run {run!r}: {reserved} are set by the experiment (seeds, env, env_kwargs), not as "
+                             f"hyperparameters. Received: { {k: hyperparameters[k] for k in reserved} }")
+        agent_class = self.agent_class()
+        config_class = self.config_class() if self.config_class else getattr(agent_class, "config_class", None)
+        valid = ([f.name for f in dataclasses.fields(config_class) if f.name not in _RESERVED] if config_class
+                 else _constructor_names(agent_class))
+        unknown = sorted(set(hyperparameters) - set(valid))
+        if unknown:
+            raise ValueError(f"Run {run!r} ({self.name}): unknown hyperparameter(s) {unknown}. Valid: {sorted(valid)}")
+        if config_class:
+            try:
+                config_class(**hyperparameters)
+            except ValueError as error:
+                raise ValueError(f"Run {run!r} ({self.name}): {error}") from error
+
+
+def _constructor_names(agent_class) -> list[str]:
+    parameters = inspect.signature(agent_class.__init__).parameters.values()
+    return [p.name for p in parameters if p.name not in ("self", "strategy", *_RESERVED)
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _ip_agent():
+    from keras_ip.agent import IPAgent  # pylint: disable=import-outside-toplevel
+    return IPAgent
+
+
+def _ip_config():
+    from keras_ip.config import IPConfig  # pylint: disable=import-outside-toplevel
+    return IPConfig
+
+
+def _baseline(class_name: str):
+    def agent_class():
+        try:
+            module = importlib.import_module("keras_ip.baselines")
+        except ModuleNotFoundError as error:
+            raise ValueError(f"The {class_name} baseline needs keras_ip.baselines, which this installation lacks "
+                             f"({error}).") from error
+        return getattr(module, class_name)
+    return agent_class
+
+
+def _controller_agent():
+    from keras_ip.experiments.controller_agent import ControllerAgent  # pylint: disable=import-outside-toplevel
+    return ControllerAgent
+
+
+ALGORITHMS = {algorithm.name: algorithm for algorithm in (
+    Algorithm("ip", _ip_agent, {"propagation": "mean_field"}, config_class=_ip_config),
+    Algorithm("ip_loopy_bp", _ip_agent, {"propagation": "loopy_bp"}, config_class=_ip_config),
+    Algorithm("independent", _ip_agent, {"propagation": "none"}, config_class=_ip_config),
+    Algorithm("dgn", _baseline("DGNAgent")),
+    Algorithm("mfq", _baseline("MFQAgent")),
+    Algorithm("max_pressure", _controller_agent, {"controller": "max_pressure"}, learns=False),
+    Algorithm("fixed_time", _controller_agent, {"controller": "fixed_time"}, learns=False),
+)}
+
+
+def get_algorithm(name: str) -> Algorithm:
+    """The registered algorithm `name`; ValueError listing the known names otherwise."""
+    if name not in ALGORITHMS:
+        raise ValueError(f"Unknown algorithm. Received: algorithm={name!r}; known algorithms: {sorted(ALGORITHMS)}")
+    return ALGORITHMS[name]

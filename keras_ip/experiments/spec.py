@@ -1,0 +1,165 @@
+"""`ExperimentSpec`: what an experiment runs (environment, named algorithm runs, seeds, budget).
+
+A spec is a dataclass that loads from a JSON file or a dict, validates every field with an
+error naming it, and expands into `RunSpec`s: one per named run, and one per point of a
+sweep grid (`{"ip": {"hops": [1, 2, 3]}}` -> runs "ip_hops1", "ip_hops2", "ip_hops3").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import pathlib
+
+from keras_ip._checks import check_int, is_int
+from keras_ip.experiments.algorithms import get_algorithm
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One named run of an experiment: a registered algorithm and its hyperparameters.
+
+    Attributes:
+      name: the run's directory name under the experiment's `out` (e.g. "ip_hops2").
+      algorithm: a name in `keras_ip.experiments.ALGORITHMS` (e.g. "ip", "independent").
+      hyperparameters: keyword arguments of the algorithm's constructor (for IPAgent runs,
+        `IPConfig` fields), without seed and env_kwargs.
+    """
+
+    name: str
+    algorithm: str
+    hyperparameters: dict
+
+
+@dataclasses.dataclass
+class ExperimentSpec:
+    """An experiment: every run in `algorithms` (and its sweep) trained once per seed.
+
+    Example:
+      >>> spec = ExperimentSpec(env="coordination", env_kwargs={"rows": 2, "cols": 2},
+      ...                       algorithms={"ip": {}, "independent": {}}, seeds=[0, 1], steps=600)
+      >>> [run.name for run in spec.runs()]
+      ['ip', 'independent']
+
+    Attributes:
+      env: a registered environment name (`keras_ip.envs.registered_names()`).
+      algorithms: run name -> hyperparameter overrides; the overrides may name the
+        algorithm as "algorithm" (default: the run name itself), e.g.
+        {"ip": {}, "independent": {}, "ip_small": {"algorithm": "ip", "units": 32}}.
+        A list of names means no overrides.
+      env_kwargs: keyword arguments of the environment's factory.
+      hyperparameters: overrides shared by every run that learns (the classical traffic
+        controllers take none of them); a run's own overrides win.
+      sweep: run name -> {field: [values]}; the run is replaced by one run per point of
+        the grid of values, named "<run>_<field><value>..." (appendix F's ablations:
+        hops, k, graph, every, propagation).
+      seeds: the seeds each run is trained with, non-negative integers.
+      steps: environment steps per run (the budget).
+      eval_interval: environment steps between evaluations (also at step 0 and at the end).
+      eval_episodes: episodes per evaluation.
+      log_interval: environment steps between progress rows.
+      checkpoint_interval: environment steps between checkpoints (also at the end).
+      out: the experiment's output directory.
+    """
+
+    env: str
+    algorithms: dict
+    env_kwargs: dict = dataclasses.field(default_factory=dict)
+    hyperparameters: dict = dataclasses.field(default_factory=dict)
+    sweep: dict = dataclasses.field(default_factory=dict)
+    seeds: list = dataclasses.field(default_factory=lambda: [0])
+    steps: int = 10_000
+    eval_interval: int = 1000
+    eval_episodes: int = 10
+    log_interval: int = 100
+    checkpoint_interval: int = 1000
+    out: str = "experiments"
+
+    def __post_init__(self):
+        if isinstance(self.algorithms, (list, tuple)):
+            self.algorithms = {name: {} for name in self.algorithms}
+        self.seeds = list(self.seeds) if isinstance(self.seeds, (list, tuple)) else self.seeds
+        self.out = str(self.out)
+        self.validate()
+
+    def validate(self):
+        """Raises ValueError naming the first invalid field and the value received."""
+        from keras_ip.envs.registry import registered_names  # pylint: disable=import-outside-toplevel
+
+        if self.env not in registered_names():
+            raise ValueError(f"env must be a registered environment, one of {registered_names()}. "
+                             f"Received: env={self.env!r}")
+        for name in ("algorithms", "env_kwargs", "hyperparameters", "sweep"):
+            _require_dict(name, getattr(self, name))
+        if not self.algorithms:
+            raise ValueError("algorithms must name at least one run. Received: algorithms={}")
+        if not isinstance(self.seeds, list) or not self.seeds or not all(is_int(s) and s >= 0 for s in self.seeds) \
+                or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be a non-empty list of distinct non-negative integers. "
+                             f"Received: seeds={self.seeds!r}")
+        for name in ("steps", "eval_interval", "eval_episodes", "log_interval", "checkpoint_interval"):
+            check_int(name, getattr(self, name))
+        unknown = sorted(set(self.sweep) - set(self.algorithms))
+        if unknown:
+            raise ValueError(f"sweep must name runs in algorithms {sorted(self.algorithms)}. Received: sweep keys "
+                             f"{unknown}")
+        for run in self.runs():
+            get_algorithm(run.algorithm).validate(run.hyperparameters, run=run.name)
+
+    def runs(self) -> list[RunSpec]:
+        """The runs in `algorithms` order, each sweep expanded into its grid points."""
+        runs = []
+        for name, overrides in self.algorithms.items():
+            _require_dict(f"algorithms[{name!r}]", overrides)
+            overrides = dict(overrides)
+            algorithm = get_algorithm(overrides.pop("algorithm", name))
+            base = {**(self.hyperparameters if algorithm.learns else {}), **algorithm.defaults, **overrides}
+            for suffix, point in _grid(name, self.sweep.get(name, {})):
+                runs.append(RunSpec(name + suffix, algorithm.name, {**base, **point}))
+        names = [run.name for run in runs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Run names must be distinct; the sweep made {names}.")
+        return runs
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ExperimentSpec":
+        """A spec from a dict of its fields; unknown keys raise ValueError listing the valid ones."""
+        _require_dict("spec", values)
+        fields = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise ValueError(f"Unknown experiment spec field(s) {unknown}. Valid fields: {fields}")
+        missing = [name for name in ("env", "algorithms") if name not in values]
+        if missing:
+            raise ValueError(f"The experiment spec needs the field(s) {missing}. Received: {sorted(values)}")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, path) -> "ExperimentSpec":
+        """A spec from a JSON file holding a dict of its fields."""
+        path = pathlib.Path(path)
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"The experiment spec {str(path)!r} is not valid JSON: {error}") from error
+        return cls.from_dict(values)
+
+
+def _grid(run: str, sweep: dict):
+    """(name suffix, {field: value}) for every point of the grid `sweep` = {field: [values]}."""
+    _require_dict(f"sweep[{run!r}]", sweep)
+    for field, values in sweep.items():
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"sweep[{run!r}][{field!r}] must be a non-empty list of values. Received: {values!r}")
+    fields = list(sweep)
+    for values in itertools.product(*(sweep[field] for field in fields)):
+        yield "".join(f"_{field}{value}" for field, value in zip(fields, values)), dict(zip(fields, values))
+
+
+def _require_dict(name, value):
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a dict. Received: {name}={value!r}")
