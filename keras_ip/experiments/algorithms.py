@@ -52,30 +52,35 @@ class Algorithm:
         """The agent saved at `path` (a checkpoint directory)."""
         return self.agent_class().load(path)
 
+    def hyperparameter_names(self) -> list[str]:
+        """The constructor arguments a run may set: the config dataclass's fields, or the
+        constructor's keyword arguments, without seed, env and env_kwargs."""
+        config_class = self._config_class()
+        if config_class is not None:
+            return [f.name for f in dataclasses.fields(config_class) if f.name not in _RESERVED]
+        parameters = inspect.signature(self.agent_class().__init__).parameters.values()
+        return [p.name for p in parameters if p.name not in ("self", "strategy", *_RESERVED)
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
     def validate(self, hyperparameters: dict, run: str):
         """Raises ValueError naming the run and the bad hyperparameter."""
         reserved = sorted(set(hyperparameters) & set(_RESERVED))
         if reserved:
             raise ValueError(f"Run {run!r}: {reserved} are set by the experiment (seeds, env, env_kwargs), not as "
                              f"hyperparameters. Received: { {k: hyperparameters[k] for k in reserved} }")
-        agent_class = self.agent_class()
-        config_class = self.config_class() if self.config_class else getattr(agent_class, "config_class", None)
-        valid = ([f.name for f in dataclasses.fields(config_class) if f.name not in _RESERVED] if config_class
-                 else _constructor_names(agent_class))
+        valid = self.hyperparameter_names()
         unknown = sorted(set(hyperparameters) - set(valid))
         if unknown:
             raise ValueError(f"Run {run!r} ({self.name}): unknown hyperparameter(s) {unknown}. Valid: {sorted(valid)}")
-        if config_class:
+        config_class = self._config_class()
+        if config_class is not None:
             try:
                 config_class(**hyperparameters)
             except ValueError as error:
                 raise ValueError(f"Run {run!r} ({self.name}): {error}") from error
 
-
-def _constructor_names(agent_class) -> list[str]:
-    parameters = inspect.signature(agent_class.__init__).parameters.values()
-    return [p.name for p in parameters if p.name not in ("self", "strategy", *_RESERVED)
-            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    def _config_class(self):
+        return self.config_class() if self.config_class else getattr(self.agent_class(), "config_class", None)
 
 
 def _ip_agent():

@@ -108,18 +108,18 @@ def _say(verbose: bool, message: str):
 
 
 def load_agent(path):
-    """The agent of a run directory (its last checkpoint) or of a checkpoint directory.
-
-    The algorithm comes from the run's config.json (the run directory's, or the parent's
-    for a checkpoint inside a run); a checkpoint outside any run loads as an IPAgent.
-    """
+    """The agent of a run directory (its last checkpoint) or of a checkpoint directory, loaded
+    by the class its save names (IPAgent, DGNAgent, MFQAgent, or a traffic controller)."""
     path = pathlib.Path(path)
-    run_config = read_json(path / RUN_CONFIG_FILE, {})
-    if "algorithm" in run_config:
-        checkpoint = path / CHECKPOINT_DIR
-    else:
-        checkpoint, run_config = path, read_json(path.parent / RUN_CONFIG_FILE, {})
-    if not (checkpoint / RUN_CONFIG_FILE).exists():
+    checkpoint = path / CHECKPOINT_DIR if (path / CHECKPOINT_DIR / RUN_CONFIG_FILE).exists() else path
+    saved = read_json(checkpoint / RUN_CONFIG_FILE)
+    if saved is None:
         raise FileNotFoundError(f"No run directory or checkpoint at {str(path)!r} (missing "
                                 f"{str(checkpoint / RUN_CONFIG_FILE)!r}).")
-    return get_algorithm(run_config.get("algorithm", "ip")).load(checkpoint)
+    algorithm = saved.get("controller") or _SAVED_CLASSES.get(saved.get("algorithm", "IPAgent"))
+    if algorithm is None:
+        raise ValueError(f"{str(checkpoint)!r} holds a saved {saved['algorithm']}, which keras-ip cannot load.")
+    return get_algorithm(algorithm).load(checkpoint)
+
+
+_SAVED_CLASSES = {"IPAgent": "ip", "DGNAgent": "dgn", "MFQAgent": "mfq"}  # the class a save names -> an algorithm

@@ -15,6 +15,8 @@ import pathlib
 from keras_ip._checks import check_int, is_int
 from keras_ip.experiments.algorithms import get_algorithm
 
+GRAPH_NAMES = ("grid", "full", "random", "knn")  # the graph= values of `keras_ip.graphs.resolve_graph` a JSON spec can hold
+
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
@@ -49,8 +51,10 @@ class ExperimentSpec:
         {"ip": {}, "independent": {}, "ip_small": {"algorithm": "ip", "units": 32}}.
         A list of names means no overrides.
       env_kwargs: keyword arguments of the environment's factory.
-      hyperparameters: overrides shared by every run that learns (the classical traffic
-        controllers take none of them); a run's own overrides win.
+      hyperparameters: overrides shared by the runs that learn, each given to the runs
+        whose algorithm has that hyperparameter (e.g. hops to IP runs, batch_size to IP,
+        DGN and MFQ runs; the classical traffic controllers take none); a run's own
+        overrides win.
       sweep: run name -> {field: [values]}; the run is replaced by one run per point of
         the grid of values, named "<run>_<field><value>..." (appendix F's ablations:
         hops, k, graph, every, propagation).
@@ -104,7 +108,18 @@ class ExperimentSpec:
         if unknown:
             raise ValueError(f"sweep must name runs in algorithms {sorted(self.algorithms)}. Received: sweep keys "
                              f"{unknown}")
+        learners = [get_algorithm(overrides.get("algorithm", name)) for name, overrides in self.algorithms.items()
+                    if isinstance(overrides, dict)]
+        accepted = {field for algorithm in learners if algorithm.learns for field in algorithm.hyperparameter_names()}
+        unused = sorted(set(self.hyperparameters) - accepted)
+        if unused:
+            raise ValueError(f"hyperparameters {unused} apply to none of the runs' algorithms. Received: "
+                             f"hyperparameters={self.hyperparameters}")
         for run in self.runs():
+            graph = run.hyperparameters.get("graph", "grid")
+            if graph not in GRAPH_NAMES:
+                raise ValueError(f"Run {run.name!r}: graph must be one of {GRAPH_NAMES} in an experiment spec. "
+                                 f"Received: graph={graph!r}")
             get_algorithm(run.algorithm).validate(run.hyperparameters, run=run.name)
 
     def runs(self) -> list[RunSpec]:
@@ -114,7 +129,9 @@ class ExperimentSpec:
             _require_dict(f"algorithms[{name!r}]", overrides)
             overrides = dict(overrides)
             algorithm = get_algorithm(overrides.pop("algorithm", name))
-            base = {**(self.hyperparameters if algorithm.learns else {}), **algorithm.defaults, **overrides}
+            shared = {k: v for k, v in self.hyperparameters.items()
+                      if algorithm.learns and k in algorithm.hyperparameter_names()}
+            base = {**shared, **algorithm.defaults, **overrides}
             for suffix, point in _grid(name, self.sweep.get(name, {})):
                 runs.append(RunSpec(name + suffix, algorithm.name, {**base, **point}))
         names = [run.name for run in runs]
