@@ -31,6 +31,12 @@ def test_sweep_expands_a_run_into_one_named_run_per_grid_point():
                                                              "ip_propagationmean_field_every5"]
 
 
+def test_shared_hyperparameters_go_to_the_runs_whose_algorithm_has_them():
+    runs = spec(algorithms=["ip", "dgn"], hyperparameters={"hops": 1, "units": 8}).runs()
+    assert [run.hyperparameters for run in runs] == [{"hops": 1, "units": 8, "propagation": "mean_field"},
+                                                     {"units": 8}]  # DGN has no hops
+
+
 def test_controllers_take_no_shared_hyperparameters():
     runs = ExperimentSpec(env="traffic", algorithms=["ip", "max_pressure", "fixed_time"],
                           hyperparameters={"units": 32}).runs()
