@@ -10,6 +10,7 @@ from typing import Callable
 
 from keras_ip.envs.coordination import CoordinationGame
 from keras_ip.envs.jungle import Jungle
+from keras_ip.envs.majority_vote import MajorityVote
 from keras_ip.envs.particles import CooperativeNavigation, CooperativePush, HeterogeneousNavigation, PreyPredator
 from keras_ip.envs.traffic import TrafficSignalEnv
 
@@ -56,6 +57,7 @@ def make_env(name: str, **kwargs):
 
 register("coordination", CoordinationGame)
 register("jungle", Jungle)
+register("majority_vote", MajorityVote)
 register("cooperative_navigation", CooperativeNavigation)
 register("heterogeneous_navigation", HeterogeneousNavigation)
 register("cooperative_push", CooperativePush)

@@ -14,11 +14,13 @@ SMALL = {  # each built-in at a size the suite can afford
     "heterogeneous_navigation": {"n": 4, "max_cycles": 10},
     "cooperative_push": {"n": 4, "max_cycles": 10},
     "prey_predator": {"n": 4, "max_cycles": 10},
+    "majority_vote": {"rows": 2, "cols": 3, "max_cycles": 4},
     "jungle": {"map_size": 10, "n_agents": 4, "n_foods": 2, "max_cycles": 10},
     # traci: the seed test runs two simulations side by side, and libsumo holds one per process
     "traffic": {"grid": 2, "max_cycles": 5, "backend": "traci"},
 }
-DISCRETE_ONLY = {"jungle": "discrete actions only (move / attack)", "traffic": "the action is a green phase"}
+DISCRETE_ONLY = {"jungle": "discrete actions only (move / attack)", "majority_vote": "the action is a bit",
+                 "traffic": "the action is a green phase"}
 
 
 def test_every_registered_environment_has_a_small_configuration_here():
