@@ -64,6 +64,7 @@ class Estimator:
             env = env.env
         self.env = make_env(env, **self.env_kwargs) if self.env_name is not None else env
         self.adapter = ParallelEnvAdapter(self.env)
+        self._check_environment()
         self.logger = Logger()
         self.num_timesteps = 0
         self.num_updates = 0
@@ -88,6 +89,9 @@ class Estimator:
         self._act_generator = (tf.random.Generator.from_seed(c.seed + 2) if c.seed is not None
                                else tf.random.Generator.from_non_deterministic_state())
         self._build_model()
+
+    def _check_environment(self):
+        """Raises ValueError when the algorithm cannot handle the environment (e.g. its action space)."""
 
     def _build_model(self):
         raise NotImplementedError

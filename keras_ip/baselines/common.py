@@ -1,0 +1,131 @@
+"""What the Q-learning baselines share: the learner (optimiser, target network, compiled
+step) and the estimator part (discrete-action check, acting through a policy wrapper).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from keras_ip._checks import check_int
+from keras_ip.estimator import Estimator
+from keras_ip.graphs.tensor import GROUP, GraphBatcher, batch_graph_tensor, graph_tensor
+from keras_ip.graphs.topology import Graph
+from keras_ip.sac.policy import compiled_actions
+
+
+class QLearner:
+    """Adam on one Q network shared by all agents, and its target copy.
+
+    After every update, every `target_update_interval`-th update moves the target a
+    fraction `tau` towards the online network (tau=1: a periodic copy). A subclass
+    implements `loss(batch) -> (scalar loss, dict of scalar metrics)`.
+
+    Init args:
+      network: the online Q network (built). target_network: a built copy of it.
+      graph: the static agent graph, or None when every batch carries per-sample graphs.
+      group_ids: int [N] agent groups when there are several, else None.
+      learning_rate, gamma, tau, target_update_interval: see `BaselineConfig`.
+      jit_compile: compile the update with XLA.
+
+    `train_step(batch)` takes a `keras_ip.replay.Batch` and returns the metrics of `loss`.
+    """
+
+    def __init__(self, network, target_network, graph: Graph | None, *, group_ids=None, learning_rate: float = 1e-3,
+                 gamma: float = 0.95, tau: float = 0.01, target_update_interval: int = 1, jit_compile: bool = True):
+        self.network, self.target_network = network, target_network
+        self.group_ids = group_ids
+        self.batcher = None if graph is None else GraphBatcher(graph, group_ids)
+        self.gamma = tf.Variable(float(gamma), trainable=False, name="gamma")
+        self.tau = tf.Variable(float(tau), trainable=False, name="tau")
+        self.target_update_interval = check_int("target_update_interval", target_update_interval)
+        self.updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="updates")
+        self.optimizer = tf.keras.optimizers.Adam(learning_rate)
+        self.optimizer.build(network.trainable_variables)  # slots exist before the first (compiled) step
+        self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
+
+    def graph_tensor(self, observations, senders=None, receivers=None):
+        """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
+        if senders is None:
+            return self.batcher(observations)
+        return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
+
+    def loss(self, batch):
+        raise NotImplementedError
+
+    def _train_step(self, batch):
+        with tf.GradientTape() as tape:
+            loss, metrics = self.loss(batch)
+        variables = self.network.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.updates.assign_add(1)
+        due = tf.cast(self.updates % self.target_update_interval == 0, tf.float32)
+        for target, source in zip(self.target_network.variables, self.network.variables):
+            target.assign_add(due * self.tau * (source - target))
+        return metrics
+
+    def checkpoint_objects(self) -> dict:
+        """Everything a `tf.train.Checkpoint` must hold to resume training exactly."""
+        return dict(network=self.network, target_network=self.target_network, optimizer=self.optimizer,
+                    updates=self.updates)
+
+
+def build_pair(make, obs_dim: int, num_groups: int, *call_args):
+    """(network, target) = two networks from `make()`, built on a 2-agent graph, the target a copy.
+
+    Args:
+      make: callable () -> a Keras model taking a GraphTensor (and `call_args`).
+      obs_dim: per-agent observation size. num_groups: agent groups.
+      call_args: the extra inputs of the build call, each for 2 agents.
+    """
+    dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])),
+                         **({GROUP: np.zeros(2, np.int32)} if num_groups > 1 else {}))
+    network, target = make(), make()
+    network(dummy, *call_args)
+    target(dummy, *call_args)
+    for target_variable, variable in zip(target.variables, network.variables):
+        target_variable.assign(variable)
+    return network, target
+
+
+class QAgent(Estimator):
+    """Base of the discrete-action baselines: refuses other action spaces, acts with `self.policy`.
+
+    A subclass sets `algorithm` (its name in messages) and implements `_build_learner()`,
+    which sets `self.networks`, `self.learner` and `self.policy` (a Keras model
+    GraphTensor -> action logits with an `action_spec`).
+    """
+
+    algorithm = None
+
+    def _check_environment(self):
+        if not self.adapter.discrete:
+            raise ValueError(f"{self.algorithm} needs discrete actions; {self._env_description()} has "
+                             f"{self.adapter.action_space}. Received: action_space={self.adapter.action_space}")
+
+    def _build_model(self):
+        self._build_learner()
+        act = (self.policy, self.policy.action_spec, self._act_generator, self.config.jit_compile)
+        self._act_static = None if self._batcher is None else compiled_actions(*act, self._batcher)
+        self._act_dynamic = compiled_actions(*act, self._to_dynamic_graph)
+
+    def _build_learner(self):
+        raise NotImplementedError
+
+    def _env_description(self) -> str:
+        if self.env_name is None:
+            return type(self.env).__name__
+        options = ", ".join(f"{name}={value!r}" for name, value in self.env_kwargs.items())
+        return f"{self.env_name} with {options}" if options else self.env_name
+
+    @property
+    def policy_network(self):
+        return self.policy
+
+
+def config_params(config_class, arguments: dict) -> dict:
+    """The entries of `arguments` (an `__init__`'s locals()) that are fields of `config_class`."""
+    names = {field.name for field in dataclasses.fields(config_class)}
+    return {name: value for name, value in arguments.items() if name in names}

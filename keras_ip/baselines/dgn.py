@@ -1,0 +1,118 @@
+"""DGN, graph convolutional reinforcement learning (Jiang, Dun, Huang and Lu, ICLR 2020).
+
+Q-learning with one Q network shared by all agents: an observation encoder, relation
+layers (multi-head attention over each agent's neighbourhood on the agent graph, itself
+included) and a Q head on all their outputs. Each agent learns from its own reward:
+
+  y_i = r_i + gamma (1 - done_i) max_a' Q_target(O'_i, a')
+  L   = E[(Q(O_i, a_i) - y_i)^2] + lambda E[KL(G(O_i; theta) || G(O'_i; theta_target))]
+
+where G is the last relation layer's attention over agent i's neighbourhood (the temporal
+relation regularisation; the next state's attention is computed on the current graph, so
+both are distributions over the same neighbours). Actions are epsilon-greedy.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from keras_ip.baselines import losses
+from keras_ip.baselines.common import QAgent, QLearner, build_pair, config_params
+from keras_ip.baselines.config import DGNConfig
+from keras_ip.baselines.networks import DGNNetwork, EpsilonGreedy
+from keras_ip.layers.base import GraphOps
+from keras_ip.sac.losses import td_target
+
+
+class DGNLearner(QLearner):
+    """The DGN update (module docstring). Metrics: q_loss, q (mean Q at the replayed actions),
+    and relation_kl when temporal_coefficient > 0.
+
+    Init args:
+      temporal_coefficient: lambda of the temporal relation regularisation (0: off).
+      Every other argument as for `QLearner`.
+    """
+
+    def __init__(self, network, target_network, graph, *, temporal_coefficient: float = 0.0, **kwargs):
+        self.temporal_coefficient = float(temporal_coefficient)
+        super().__init__(network, target_network, graph, **kwargs)
+
+    def loss(self, batch):
+        graph = self.graph_tensor(batch.observations, batch.senders, batch.receivers)
+        next_graph = self.graph_tensor(batch.next_observations, batch.next_senders, batch.next_receivers)
+        rewards = tf.reshape(tf.cast(batch.rewards, tf.float32), [-1])               # [B * N]
+        dones = tf.reshape(tf.cast(batch.dones, tf.float32), [-1])                   # [B * N]
+        actions = tf.one_hot(tf.reshape(batch.actions, [-1]), self.network.num_actions)  # [B * N, A]
+        regularised = self.temporal_coefficient > 0
+        if regularised and batch.senders is None:  # a static graph: s' has the same neighbourhoods
+            next_q, next_attention = self.target_network(next_graph, return_attention=True)
+        else:
+            next_q = self.target_network(next_graph)                                 # [B * N, A]
+            if regularised:  # s' on the graph of s, so both attentions cover the same neighbours
+                relation_graph = self.graph_tensor(batch.next_observations, batch.senders, batch.receivers)
+                _, next_attention = self.target_network(relation_graph, return_attention=True)
+        q_target = td_target(rewards, dones, tf.reduce_max(next_q, axis=-1), self.gamma)
+        q, attention = self.network(graph, return_attention=True)
+        q_taken = tf.reduce_sum(q * actions, axis=-1)                                # [B * N]
+        q_loss = losses.q_loss(q_taken, q_target)
+        metrics = {"q_loss": q_loss, "q": tf.reduce_mean(q_taken)}
+        if not regularised:
+            return q_loss, metrics
+        relation_kl = losses.attention_kl(attention, tf.nest.map_structure(tf.stop_gradient, next_attention),
+                                          GraphOps(graph))
+        return q_loss + self.temporal_coefficient * relation_kl, dict(metrics, relation_kl=relation_kl)
+
+
+class DGNAgent(QAgent):
+    """DGN (graph convolutional Q-learning with relation attention) on discrete-action agents.
+
+    Example:
+      >>> agent = DGNAgent("coordination", units=32, batch_size=64, learning_starts=200, seed=0)
+      >>> agent.fit(steps=3000).evaluate(episodes=10)   # mean team return (optimum 0)
+      0.0
+
+    Init args:
+      env: a PettingZoo `ParallelEnv` with a Discrete action space, or a registered name.
+      env_kwargs: keyword arguments for `make_env` when `env` is a name.
+      Every other argument is a field of `keras_ip.baselines.DGNConfig`, documented there;
+      the fields shared with `IPConfig` mean the same as for `IPAgent`.
+
+    Attributes:
+      exploration_rate: epsilon at the current step; `predict(deterministic=False)` and
+        `fit` act epsilon-greedily with it, `predict(deterministic=True)` greedily.
+    """
+
+    config_class = DGNConfig
+    algorithm = "DGN"
+
+    def __init__(self, env, graph="grid", k=None, every=1, units=128, encoder_layers=1, learning_rate=1e-3, gamma=0.95,
+                 tau=0.01, batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
+                 jit_compile=True, n_envs=1, replay_dtype="float32", seed=None, target_update_interval=1,
+                 conv_layers=2, heads=4, epsilon_start=1.0, epsilon_end=0.05, exploration_steps=10_000,
+                 temporal_coefficient=0.0, env_kwargs=None):
+        super().__init__(env, env_kwargs, **config_params(DGNConfig, locals()))
+
+    def _build_learner(self):
+        c, a = self.config, self.adapter
+        self.networks = build_pair(lambda: DGNNetwork(a.num_actions, c.units, c.conv_layers, c.heads, c.encoder_layers,
+                                                      a.num_groups), a.obs_dim, a.num_groups)
+        self.learner = DGNLearner(*self.networks, self.graph, group_ids=self._group_ids,
+                                  temporal_coefficient=c.temporal_coefficient, learning_rate=c.learning_rate,
+                                  gamma=c.gamma, tau=c.tau, target_update_interval=c.target_update_interval,
+                                  jit_compile=c.jit_compile)
+        self.policy = EpsilonGreedy(self.networks[0])
+
+    @property
+    def exploration_rate(self) -> float:
+        c = self.config
+        return losses.linear_epsilon(self.num_timesteps, c.epsilon_start, c.epsilon_end, c.exploration_steps)
+
+    def _act(self, observations, deterministic, graph=None):
+        self.policy.epsilon.assign(0.0 if deterministic else self.exploration_rate)
+        return super()._act(observations, deterministic, graph)
+
+    def export(self, path) -> str:
+        """Writes the greedy policy as a SavedModel (see `keras_ip.export`): "actions" are
+        argmax_a Q, "probabilities" their one-hot (epsilon = 0)."""
+        self.policy.epsilon.assign(0.0)
+        return super().export(path)
