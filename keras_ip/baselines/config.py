@@ -30,8 +30,8 @@ class BaselineConfig:
       learning_rate: Adam learning rate. gamma: discount.
       tau: Polyak coefficient of the target Q network (1.0 with target_update_interval > 1:
         a periodic copy).
-      batch_size, buffer_size, learning_starts, train_freq, gradient_steps, jit_compile,
-        n_envs, replay_dtype, seed: as in `IPConfig`.
+      batch_size, buffer_size, learning_starts, train_freq, gradient_steps: as in `IPConfig`.
+      jit_compile, n_envs, replay_dtype, seed: as in `IPConfig`.
       target_update_interval: updates between target updates (each target update moves the
         target a fraction tau towards the online network).
     """
