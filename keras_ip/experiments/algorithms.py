@@ -33,16 +33,16 @@ class Algorithm:
       agent_class: a callable returning the agent class (so heavy imports wait until use).
       defaults: constructor arguments that define the algorithm (e.g. propagation="none").
       learns: False for fixed controllers, which take no shared hyperparameters.
-      config_class: a callable returning the dataclass that validates the hyperparameters
-        (IPConfig for IPAgent); None: the agent class's `config_class` if it has one, else
-        the constructor's keyword arguments are the valid names and it checks the values.
+
+    An agent class with a `config_class` (IPConfig for IPAgent, DGNConfig, MFQConfig) has
+    its hyperparameters validated by it; otherwise the constructor's keyword arguments
+    are the valid names and the constructor checks the values.
     """
 
     name: str
     agent_class: Callable[[], type]
     defaults: dict = dataclasses.field(default_factory=dict)
     learns: bool = True
-    config_class: Callable[[], type] | None = None
 
     def make(self, env: str, env_kwargs: dict, seed: int, hyperparameters: dict):
         """A new agent on the registered environment `env`, seeded with `seed`."""
@@ -80,17 +80,12 @@ class Algorithm:
                 raise ValueError(f"Run {run!r} ({self.name}): {error}") from error
 
     def _config_class(self):
-        return self.config_class() if self.config_class else getattr(self.agent_class(), "config_class", None)
+        return getattr(self.agent_class(), "config_class", None)
 
 
 def _ip_agent():
     from keras_ip.agent import IPAgent  # pylint: disable=import-outside-toplevel
     return IPAgent
-
-
-def _ip_config():
-    from keras_ip.config import IPConfig  # pylint: disable=import-outside-toplevel
-    return IPConfig
 
 
 def _baseline(class_name: str):
@@ -110,9 +105,9 @@ def _controller_agent():
 
 
 ALGORITHMS = {algorithm.name: algorithm for algorithm in (
-    Algorithm("ip", _ip_agent, {"propagation": "mean_field"}, config_class=_ip_config),
-    Algorithm("ip_loopy_bp", _ip_agent, {"propagation": "loopy_bp"}, config_class=_ip_config),
-    Algorithm("independent", _ip_agent, {"propagation": "none"}, config_class=_ip_config),
+    Algorithm("ip", _ip_agent, {"propagation": "mean_field"}),
+    Algorithm("ip_loopy_bp", _ip_agent, {"propagation": "loopy_bp"}),
+    Algorithm("independent", _ip_agent, {"propagation": "none"}),
     Algorithm("dgn", _baseline("DGNAgent")),
     Algorithm("mfq", _baseline("MFQAgent")),
     Algorithm("max_pressure", _controller_agent, {"controller": "max_pressure"}, learns=False),
