@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from pettingzoo import ParallelEnv
 
+from keras_ip._checks import check_int
+
 
 class CheckedParallelEnv(ParallelEnv):
     """A `ParallelEnv` with space accessors, agent and joint-action checks and space seeding."""
@@ -61,3 +63,33 @@ class CheckedParallelEnv(ParallelEnv):
         for agent in self.possible_agents:
             self.action_spaces[agent].seed(int(rng.integers(2**31)))
             self.observation_spaces[agent].seed(int(rng.integers(2**31)))
+
+
+def check_grid_game_args(game: str, rows, cols, max_cycles, render_mode) -> tuple[int, int, int]:
+    """Checks a grid game's options (`game` names it in errors); returns (rows, cols, max_cycles) as ints.
+
+    rows, cols and max_cycles must be integers >= 1 with rows * cols >= 2; render_mode must be None.
+    """
+    for name, value in (("rows", rows), ("cols", cols), ("max_cycles", max_cycles)):
+        check_int(name, value)
+    if rows * cols < 2:
+        raise ValueError(f"The game needs at least 2 agents (rows * cols >= 2). Received: rows={rows}, cols={cols}")
+    if render_mode is not None:
+        raise ValueError(f"{game} has no render modes; render_mode must be None. Received: render_mode={render_mode!r}")
+    return int(rows), int(cols), int(max_cycles)
+
+
+def single_number(agent: str, action) -> np.ndarray:
+    """`action` as a 0-d array, after checking it holds one number (a scalar or a size-1 vector)."""
+    value = np.asarray(action)
+    if value.size != 1 or value.ndim > 1:
+        raise ValueError(f"The action of {agent} must be a single number. Received: {action!r} (shape {value.shape})")
+    return value.reshape(())
+
+
+def binary_action(agent: str, action) -> int:
+    """`action` as the int 0 or 1, after checking it is an integer 0 or 1 (bools are refused)."""
+    value = single_number(agent, action)
+    if not np.issubdtype(value.dtype, np.integer) or value not in (0, 1):
+        raise ValueError(f"The action of {agent} must be the integer 0 or 1. Received: {action!r}")
+    return int(value)

@@ -20,8 +20,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
-from keras_ip._checks import check_int
-from keras_ip.envs._plumbing import CheckedParallelEnv
+from keras_ip.envs._plumbing import CheckedParallelEnv, binary_action, check_grid_game_args, single_number
 from keras_ip.graphs import Graph, grid
 
 
@@ -59,18 +58,10 @@ class CoordinationGame(CheckedParallelEnv):
 
     def __init__(self, rows: int = 3, cols: int = 3, continuous: bool = False, max_cycles: int = 1,
                  render_mode: str | None = None):
-        for name, value in (("rows", rows), ("cols", cols), ("max_cycles", max_cycles)):
-            check_int(name, value)
-        if rows * cols < 2:
-            raise ValueError(f"The game needs at least 2 agents (rows * cols >= 2). Received: rows={rows}, "
-                             f"cols={cols}")
-        if render_mode is not None:
-            raise ValueError(f"CoordinationGame has no render modes; render_mode must be None. "
-                             f"Received: render_mode={render_mode!r}")
-        self.rows, self.cols = int(rows), int(cols)
+        self.rows, self.cols, self.max_cycles = check_grid_game_args("CoordinationGame", rows, cols, max_cycles,
+                                                                     render_mode)
         self.grid_shape = (self.rows, self.cols)
         self.continuous = bool(continuous)
-        self.max_cycles = int(max_cycles)
         self.render_mode = render_mode
         self._graph = grid(self.rows, self.cols)
         self.possible_agents = [f"agent_{i}" for i in range(self.rows * self.cols)]
@@ -113,15 +104,9 @@ class CoordinationGame(CheckedParallelEnv):
 
     def _action_value(self, agent: str, action) -> float:
         """One agent's action as a float, after checking it is a legal action."""
-        value = np.asarray(action)
-        if value.size != 1 or value.ndim > 1:
-            raise ValueError(f"The action of {agent} must be a single number. Received: {action!r} "
-                             f"(shape {value.shape})")
-        value = value.reshape(())
         if not self.continuous:
-            if not np.issubdtype(value.dtype, np.integer) or value not in (0, 1):
-                raise ValueError(f"The action of {agent} must be the integer 0 or 1. Received: {action!r}")
-            return float(value)
+            return float(binary_action(agent, action))
+        value = single_number(agent, action)
         if not (np.issubdtype(value.dtype, np.integer) or np.issubdtype(value.dtype, np.floating)):
             raise ValueError(f"The action of {agent} must be a real number. Received: {action!r}")
         if not np.isfinite(value) or not -1.0 <= value <= 1.0:

@@ -38,7 +38,7 @@ import gymnasium
 import numpy as np
 
 from keras_ip._checks import check_int
-from keras_ip.envs._plumbing import CheckedParallelEnv
+from keras_ip.envs._plumbing import CheckedParallelEnv, binary_action, check_grid_game_args
 from keras_ip.graphs import Graph, grid
 
 
@@ -75,20 +75,10 @@ class MajorityVote(CheckedParallelEnv):
 
     def __init__(self, rows: int = 4, cols: int = 4, radius: int | None = 2, max_cycles: int = 1,
                  render_mode: str | None = None):
-        for name, value in (("rows", rows), ("cols", cols), ("max_cycles", max_cycles)):
-            check_int(name, value)
-        if radius is not None:
-            check_int("radius", radius)
-        if rows * cols < 2:
-            raise ValueError(f"The game needs at least 2 agents (rows * cols >= 2). Received: rows={rows}, "
-                             f"cols={cols}")
-        if render_mode is not None:
-            raise ValueError(f"MajorityVote has no render modes; render_mode must be None. "
-                             f"Received: render_mode={render_mode!r}")
-        self.rows, self.cols = int(rows), int(cols)
+        self.rows, self.cols, self.max_cycles = check_grid_game_args("MajorityVote", rows, cols, max_cycles,
+                                                                     render_mode)
+        self.radius = None if radius is None else check_int("radius", radius)
         self.grid_shape = (self.rows, self.cols)
-        self.radius = None if radius is None else int(radius)
-        self.max_cycles = int(max_cycles)
         self.render_mode = render_mode
         self._graph = grid(self.rows, self.cols)
         self.ball = ball_matrix(self._graph, self.radius)  # bool [N, N]
@@ -124,7 +114,7 @@ class MajorityVote(CheckedParallelEnv):
     def step(self, actions: dict):
         """Pays every agent that chose a majority bit of its ball, then draws new bits."""
         self._check_joint_action(actions)
-        a = np.array([self._action_value(agent, actions[agent]) for agent in self.possible_agents])  # [N]
+        a = np.array([binary_action(agent, actions[agent]) for agent in self.possible_agents])  # [N]
         rewards = majority_rewards(a, self.bits, self.ball)  # [N]
         infos = {agent: {"team_reward": float(rewards.sum()), "optimum": float(len(rewards))}
                  for agent in self.agents}
@@ -134,17 +124,6 @@ class MajorityVote(CheckedParallelEnv):
     def _observations(self) -> dict:
         features = np.stack([self.bits.astype(np.float32), self._degree_feature], axis=1)  # [N, 2]
         return {agent: features[i] for i, agent in enumerate(self.agents)}
-
-    def _action_value(self, agent: str, action) -> int:
-        """One agent's action as an int, after checking it is 0 or 1."""
-        value = np.asarray(action)
-        if value.size != 1 or value.ndim > 1:
-            raise ValueError(f"The action of {agent} must be a single number. Received: {action!r} "
-                             f"(shape {value.shape})")
-        value = value.reshape(())
-        if not np.issubdtype(value.dtype, np.integer) or value not in (0, 1):
-            raise ValueError(f"The action of {agent} must be the integer 0 or 1. Received: {action!r}")
-        return int(value)
 
 
 def ball_matrix(graph: Graph, radius: int | None) -> np.ndarray:
