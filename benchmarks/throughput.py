@@ -2,8 +2,9 @@
 
 Prints one JSON object per line:
   - one per update setting (N agents x batch x XLA): ms per update, agent-samples per
-    second, the update's matmul GFLOPs (counted from the traced graph: MatMul, BatchMatMul
-    and Einsum ops with their static shapes), achieved matmul GFLOP/s next to the dense
+    second, the update's matmul GFLOPs (counted from the traced graph: the live MatMul,
+    BatchMatMul and Einsum ops with their static shapes; also per agent-sample, in total
+    and by part of the update), achieved matmul GFLOP/s next to the dense
     float32 matmul rate measured in the same process, the fraction of that rate, ms per
     compiled action call for one joint state, and the process's peak RSS;
   - one per collection setting (K environment copies): environment steps per second of
@@ -16,6 +17,7 @@ hops, symmetric k-NN graph with k=8 over random positions.
 
     python benchmarks/throughput.py            # N in {9,30,100,225,1225} x batch {256,1024} x XLA on/off
     python benchmarks/throughput.py --quick    # N in {100, 1225}, batch 256, defaults
+    python benchmarks/throughput.py --flops --n 100 --batch 256   # FLOP count by part only
 """
 
 import argparse
@@ -39,28 +41,56 @@ MATMUL_OPS = ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum
 MEMORY_LIMIT_GB = 12.0
 
 
-def matmul_flops(graph) -> float:
-    """FLOPs of every MatMul / BatchMatMul / Einsum in a traced tf.Graph (nested functions included)."""
-    total = 0.0
-    for function in graph._functions.values():  # e.g. the gradient functions of while loops
-        total += matmul_flops(function.graph) if hasattr(function, "graph") else 0.0
-    for op in graph.get_operations():
-        if op.type not in MATMUL_OPS:
-            continue
-        out = op.outputs[0].shape.as_list()
-        a = op.inputs[0].shape.as_list()
-        if op.type == "Einsum":
-            equation = op.get_attr("equation").decode()
-            inputs = equation.split("->")[0].split(",")
-            sizes = {}
-            for labels, tensor in zip(inputs, op.inputs):
-                sizes.update(zip(labels, tensor.shape.as_list()))
-            total += 2.0 * float(np.prod(list(sizes.values())))
-            continue
-        transposed = op.get_attr("transpose_a" if op.type == "MatMul" else "adj_x")
-        inner = a[-2] if transposed else a[-1]
-        total += 2.0 * float(np.prod(out)) * inner
-    return total
+def live_operations(graph) -> set:
+    """The ops of a traced graph that its outputs or side effects depend on.
+
+    Autodiff also emits gradients nobody reads (with respect to frozen critic kernels, one-hot
+    actions and observations); TensorFlow and XLA prune them before running, so they are not
+    counted.
+    """
+    live, stack = set(), [t.op for t in graph.outputs] + list(graph.control_outputs)
+    while stack:
+        op = stack.pop()
+        if op not in live:
+            live.add(op)
+            stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
+    return live
+
+
+def op_flops(op) -> float:
+    """FLOPs of one MatMul / BatchMatMul / Einsum op from its static shapes."""
+    if op.type == "Einsum":
+        sizes = {}
+        for labels, tensor in zip(op.get_attr("equation").decode().split("->")[0].split(","), op.inputs):
+            sizes.update(zip(labels, tensor.shape.as_list()))
+        return 2.0 * float(np.prod(list(sizes.values())))
+    transposed = op.get_attr("transpose_a" if op.type == "MatMul" else "adj_x")
+    a = op.inputs[0].shape.as_list()
+    return 2.0 * float(np.prod(op.outputs[0].shape.as_list())) * (a[-2] if transposed else a[-1])
+
+
+def part_of(op_name: str) -> str:
+    """'gradient_tape/actor/mean_field/...' -> 'actor backward'; 'value/self_0/...' -> 'value'.
+
+    The learner names its parts with name scopes (actor, critics_state, critics_replayed,
+    critics_sampled, value, target_value); gradients live under gradient_tape/.
+    """
+    backward = op_name.startswith("gradient_tape/")
+    scope = op_name.removeprefix("gradient_tape/").split("/")[0]
+    return scope + (" backward" if backward else "")
+
+
+def matmul_flops(graph) -> dict:
+    """{part: FLOPs} of the live MatMul / BatchMatMul / Einsum ops of a traced tf.Graph
+    (nested functions, e.g. the gradient functions of while loops, counted whole)."""
+    parts = {}
+    for function in graph._functions.values():
+        for name, flops in (matmul_flops(function.graph) if hasattr(function, "graph") else {}).items():
+            parts[name] = parts.get(name, 0.0) + flops
+    for op in live_operations(graph):
+        if op.type in MATMUL_OPS:
+            parts[part_of(op.name)] = parts.get(part_of(op.name), 0.0) + op_flops(op)
+    return parts
 
 
 def dense_matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
@@ -109,8 +139,21 @@ def timed(call, repeats: int, min_seconds: float) -> float:
     return statistics.median(times)
 
 
-def update_record(num_agents: int, batch_size: int, xla: bool, repeats: int) -> dict:
-    """One setting, measured in this process."""
+def flops_record(networks, spec, graph, batch) -> dict:
+    """The update's matmul FLOPs, in total and per agent-sample by part, from an unchunked
+    trace (a chunked update runs the same ops in a loop; tracing runs nothing)."""
+    from keras_ip.sac import SACLearner
+
+    samples = int(np.prod(batch.rewards.shape))
+    whole = SACLearner(networks, spec, graph, max_chunk_agents=samples)
+    parts = matmul_flops(whole.train_step.get_concrete_function(batch).graph)
+    return {"gflops": sum(parts.values()) / 1e9, "mflop_per_agent_sample": sum(parts.values()) / samples / 1e6,
+            "kflop_per_agent_sample_by_part": {name: round(value / samples / 1e3, 1)
+                                               for name, value in sorted(parts.items(), key=lambda p: -p[1])}}
+
+
+def update_record(num_agents: int, batch_size: int, xla: bool, repeats: int, timing: bool = True) -> dict:
+    """One setting, measured in this process (timing=False: only the FLOP count, no run)."""
     import tensorflow as tf
 
     from keras_ip.networks import ActionSpec, build_networks
@@ -122,9 +165,10 @@ def update_record(num_agents: int, batch_size: int, xla: bool, repeats: int) -> 
     tf.keras.utils.set_random_seed(0)
     networks = build_networks(OBS_DIM, spec, "mean_field", units=UNITS)
     batch = random_batch(batch_size, num_agents)
-    # FLOPs from an unchunked trace (a chunked update runs the same ops in a loop; tracing runs nothing).
-    whole = SACLearner(networks, spec, graph, jit_compile=xla, max_chunk_agents=batch_size * num_agents)
-    flops = matmul_flops(whole.train_step.get_concrete_function(batch).graph)
+    counted = flops_record(networks, spec, graph, batch)
+    if not timing:
+        return {"kind": "flops", "num_agents": num_agents, "batch": batch_size, **counted}
+    flops = 1e9 * counted["gflops"]
     learner = SACLearner(networks, spec, graph, jit_compile=xla, seed=0)
     start = time.perf_counter()
     learner.train_step(batch)["q"].numpy()
@@ -139,7 +183,7 @@ def update_record(num_agents: int, batch_size: int, xla: bool, repeats: int) -> 
     achieved = flops / seconds / 1e9
     return {"kind": "update", "num_agents": num_agents, "batch": batch_size, "xla": xla,
             "edges": graph.num_edges, "ms_per_update": 1e3 * seconds,
-            "agent_samples_per_s": batch_size * num_agents / seconds, "gflops": flops / 1e9,
+            "agent_samples_per_s": batch_size * num_agents / seconds, **counted,
             "matmul_gflops": dense, "achieved_gflops_per_s": achieved, "matmul_fraction": achieved / dense,
             "ms_per_act": 1e3 * act_seconds, "compile_s": compile_seconds,
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
@@ -182,11 +226,18 @@ def main():
     parser.add_argument("--collection-n", type=int, default=100, help="agents per env in the collection benchmark")
     parser.add_argument("--skip", nargs="*", default=["1225:1024:off"],
                         help="N:batch:xla settings not to run (default: the one that exceeds memory)")
+    parser.add_argument("--flops", action="store_true",
+                        help="only count each --n x --batch setting's matmul FLOPs (by part); runs nothing")
     parser.add_argument("--one", nargs=3, metavar=("N", "BATCH", "XLA"), help=argparse.SUPPRESS)
     parser.add_argument("--collect", type=int, metavar="K", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(update_record(int(args.one[0]), int(args.one[1]), args.one[2] == "on", args.repeats)))
+        return
+    if args.flops:
+        for n in args.n:
+            for batch in args.batch:
+                print(json.dumps(update_record(n, batch, True, 0, timing=False)), flush=True)
         return
     if args.collect:
         print(json.dumps(collection_record(args.collect, args.collection_n, seconds=5.0)))

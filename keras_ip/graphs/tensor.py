@@ -46,7 +46,8 @@ def padded_neighbour_lists(senders, receivers, num_nodes: int) -> tuple:
       out_lists = [[1], [0], [1]]               (receivers of the edges out of each node)
 
     Args:
-      senders, receivers: int [E] (any order).
+      senders: int [E], the edges' senders (any order).
+      receivers: int [E], their receivers.
       num_nodes: N.
     Returns:
       (in_lists int32 [N, max in-degree], out_lists int32 [N, max out-degree]); within a

@@ -212,15 +212,20 @@ class SACLearner:
         alpha = tf.exp(self.log_alpha)
         q_target = losses.td_target(rewards, dones, nets.target_value(next_graph), self.gamma)
 
+        # Name scopes label each part's ops (and "gradient_tape/<scope>" their gradients) for
+        # benchmarks/throughput.py's FLOP breakdown.
         with tf.GradientTape() as tape:
             # The critics' state part is computed once, for the replayed and the sampled actions.
-            critic_state = nets.critics.state_features(graph)
-            q = replayed_q(nets.critics, critic_state, flat_actions, spec)             # [B * N, 2]
+            with tf.name_scope("critics_state"):
+                critic_state = nets.critics.state_features(graph)
+            with tf.name_scope("critics_replayed"):
+                q = replayed_q(nets.critics, critic_state, flat_actions, spec)         # [B * N, 2]
             critic_loss = losses.critic_loss(q[:, 0], q[:, 1], q_target)
             frozen_state = critic_state.frozen()
 
             def min_q(actions):  # differentiable in the actions only
-                return tf.reduce_min(nets.critics.q_values(frozen_state, actions, frozen=True), axis=1)
+                with tf.name_scope("critics_sampled"):
+                    return tf.reduce_min(nets.critics.q_values(frozen_state, actions, frozen=True), axis=1)
 
             # One forward pass of the policy and critics serves the value target and the policy loss.
             q_pi, log_pi = policy_terms(nets.actor(graph), min_q, spec, noise, self.gumbel_temperature)
