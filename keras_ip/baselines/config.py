@@ -110,11 +110,14 @@ class MFQConfig(BaselineConfig):
         in reward units (the paper's beta = 1 / T).
       mean_field_iterations: rounds of abar_i <- mean_{j in N(i)} pi_j(. | s_j, abar_j),
         started from the uniform distribution, that give the mean action a policy
-        conditions on when it acts and in the target.
+        conditions on when it acts and in the target. The uniform mean action is a fixed
+        point wherever the game is symmetric in the actions, so one round cannot leave it
+        (on the 3 x 3 coordination game, one round plays uniformly at random after 3000
+        steps; three rounds reach the optimum, docs/baselines.md).
     """
 
     temperature: float = 0.1
-    mean_field_iterations: int = 1
+    mean_field_iterations: int = 3
 
     def validate(self):
         super().validate()

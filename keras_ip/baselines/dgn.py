@@ -67,8 +67,9 @@ class DGNAgent(QAgent):
     """DGN (graph convolutional Q-learning with relation attention) on discrete-action agents.
 
     Example:
-      >>> agent = DGNAgent("coordination", units=32, batch_size=64, learning_starts=200, seed=0)
-      >>> agent.fit(steps=3000).evaluate(episodes=10)   # mean team return (optimum 0)
+      >>> agent = DGNAgent("coordination", units=64, batch_size=256, learning_starts=256,
+      ...                  exploration_steps=2000, seed=0)
+      >>> agent.fit(steps=3000).evaluate(episodes=20)   # greedy team return (optimum 0)
       0.0
 
     Init args:

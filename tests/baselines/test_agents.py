@@ -60,6 +60,7 @@ def test_invalid_argument_is_named(cls, name, value):
 def test_fit_on_the_coordination_game(fitted, cls, metrics):
     agent = fitted[cls]
     assert agent.num_timesteps == 300 and agent.num_updates == 72  # after steps 16, 20, ..., 300
+    assert agent.learner.train_step.experimental_get_tracing_count() == 1  # no retracing after warm-up
     record = agent.logger.history[-1]
     assert record["time/episodes"] == 300 and np.isfinite(record["rollout/ep_team_return_mean"])
     assert all(np.isfinite(record[f"train/{name}"]) for name in metrics)

@@ -122,3 +122,17 @@ def test_mean_field_target_value_by_hand():
 def test_boltzmann_temperature():
     q = tf.constant([[0.0, 1.0]])
     np.testing.assert_allclose(losses.boltzmann(q, 0.5), [softmax(0.0, 2.0)], rtol=1e-6)
+
+
+def test_uniform_mean_action_is_a_fixed_point_that_more_rounds_leave_under_a_bias():
+    """Coordination-like Q (an action is worth the share of neighbours playing it), T = 0.1: from
+    uniform, a symmetric Q stays uniform; a bias of 0.01 towards action 1 grows with each round."""
+    ops = GraphOps(graph_tensor(H, PATH), "mean")
+    symmetric = lambda mean_actions: mean_actions  # noqa: E731
+    np.testing.assert_allclose(losses.mean_field_actions(symmetric, ops, 3, 2, 0.1, iterations=5), 0.5, atol=1e-6)
+    biased = lambda mean_actions: mean_actions + tf.constant([0.0, 0.01])  # noqa: E731
+    shares = [float(losses.mean_field_actions(biased, ops, 3, 2, 0.1, iterations=n)[1, 1]) for n in (1, 2, 3)]
+    first = softmax(0.5 / 0.1, 0.51 / 0.1)[1]       # every neighbour at abar = (1/2, 1/2)
+    assert shares[0] == pytest.approx(first, rel=1e-5)
+    assert shares[1] == pytest.approx(softmax((1 - first) / 0.1, (first + 0.01) / 0.1)[1], rel=1e-5)
+    assert shares[0] < shares[1] < shares[2]
