@@ -57,7 +57,8 @@ def summary(variant: str, results: list, graph, radius) -> dict:
               "best_possible_with_this_sight": round(best_expected_reward(graph, radius, VARIANTS[variant][2]), 3)}
     for kind in ("greedy", "sampled"):
         values = [r[f"{kind}_team_reward"] for r in mine]
-        record[f"{kind}_mean"], record[f"{kind}_std"] = round(float(np.mean(values)), 3), round(float(np.std(values)), 3)
+        record[f"{kind}_mean"] = round(float(np.mean(values)), 3)
+        record[f"{kind}_std"] = round(float(np.std(values)), 3)
     return record
 
 
