@@ -47,7 +47,7 @@ def _train(args) -> int:
 
     values = _read_json_file(args.spec) if args.spec else {}
     for name in ("env", "env_kwargs", "algorithms", "seeds", "steps", "out", "sweep", "eval_interval",
-                 "eval_episodes", "log_interval", "checkpoint_interval"):
+                 "eval_episodes", "eval_deterministic", "log_interval", "checkpoint_interval"):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     hyperparameters = {name: getattr(args, name) for name in _CONFIG_FLAGS if hasattr(args, name)}
@@ -150,6 +150,8 @@ def _add_train(commands):
     train.add_argument("--sweep", type=_json_argument, help='JSON, e.g. \'{"ip": {"hops": [1, 2, 3]}}\'')
     for name in ("eval_interval", "eval_episodes", "log_interval", "checkpoint_interval"):
         train.add_argument(f"--{name.replace('_', '-')}", type=int)
+    train.add_argument("--eval-sampled", dest="eval_deterministic", action="store_false", default=None,
+                       help="evaluate actions sampled from the policy instead of greedy ones")
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_config_flags(train)
     train.set_defaults(run=_train)

@@ -106,13 +106,14 @@ class ProgressRecorder(Callback):
       eval_episodes: episodes per evaluation (`agent.evaluate(metrics=True)`).
       eval_seed: evaluation episode e is reset with eval_seed + e, the same at every
         evaluation, so curves compare like with like.
+      eval_deterministic: greedy (True) or sampled (False) actions in evaluations.
     """
 
     def __init__(self, log: ProgressLog, total_steps: int, log_interval: int, eval_interval: int, eval_episodes: int,
-                 eval_seed: int):
+                 eval_seed: int, eval_deterministic: bool = True):
         self.log, self.total_steps = log, total_steps
         self.log_interval, self.eval_interval, self.eval_episodes = log_interval, eval_interval, eval_episodes
-        self.eval_seed = eval_seed
+        self.eval_seed, self.eval_deterministic = eval_seed, eval_deterministic
 
     def on_training_start(self, total_steps):
         self._wall_offset = self.log.last(WALL_TIME, 0.0)
@@ -144,7 +145,8 @@ class ProgressRecorder(Callback):
 
     def evaluate(self):
         start = time.perf_counter()
-        metrics = self.agent.evaluate(episodes=self.eval_episodes, seed=self.eval_seed, metrics=True)
+        metrics = self.agent.evaluate(episodes=self.eval_episodes, deterministic=self.eval_deterministic,
+                                      seed=self.eval_seed, metrics=True)
         end = time.perf_counter()
         self._eval_seconds += end - start
         self.log.write({"kind": "eval", STEP: self.agent.num_timesteps,

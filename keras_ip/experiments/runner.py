@@ -77,13 +77,14 @@ def train_run(spec: ExperimentSpec, run: RunSpec, seed: int, verbose: bool = Fal
     log = ProgressLog(directory, keep_until=status["resumed_from"][-1] if status["resumed_from"] else None)
     try:
         recorder = ProgressRecorder(log, spec.steps, spec.log_interval, spec.eval_interval, spec.eval_episodes,
-                                    eval_seed=EVAL_SEED_BASE + 1000 * seed)
+                                    eval_seed=EVAL_SEED_BASE + 1000 * seed, eval_deterministic=spec.eval_deterministic)
         if agent.num_timesteps < spec.steps:
             agent.fit(spec.steps - agent.num_timesteps, progress_bar=verbose,
                       callbacks=[recorder, Checkpoint(checkpoint, spec.checkpoint_interval, include_replay=True)])
         agent.save(checkpoint, include_replay=True)
     finally:
         log.close()
+        agent.env.close()  # frees the simulator: libsumo runs one simulation per process
     _say(verbose, f"{run.name} seed {seed}: finished at step {agent.num_timesteps}, evaluation team return "
                   f"{log.last('eval/team_return')}")
     return _write_status(directory, status, num_timesteps=agent.num_timesteps, finished=True)

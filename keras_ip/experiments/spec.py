@@ -62,6 +62,9 @@ class ExperimentSpec:
       steps: environment steps per run (the budget).
       eval_interval: environment steps between evaluations (also at step 0 and at the end).
       eval_episodes: episodes per evaluation.
+      eval_deterministic: evaluate greedy actions (True) or actions sampled from the policy
+        (False). Sampling matters where every agent sees the same observation, as in the
+        coordination game: there any greedy policy with shared weights plays all-equal actions.
       log_interval: environment steps between progress rows.
       checkpoint_interval: environment steps between checkpoints (also at the end).
       out: the experiment's output directory.
@@ -76,6 +79,7 @@ class ExperimentSpec:
     steps: int = 10_000
     eval_interval: int = 1000
     eval_episodes: int = 10
+    eval_deterministic: bool = True
     log_interval: int = 100
     checkpoint_interval: int = 1000
     out: str = "experiments"
@@ -104,6 +108,9 @@ class ExperimentSpec:
                              f"Received: seeds={self.seeds!r}")
         for name in ("steps", "eval_interval", "eval_episodes", "log_interval", "checkpoint_interval"):
             check_int(name, getattr(self, name))
+        if not isinstance(self.eval_deterministic, bool):
+            raise ValueError(f"eval_deterministic must be true or false. Received: "
+                             f"eval_deterministic={self.eval_deterministic!r}")
         unknown = sorted(set(self.sweep) - set(self.algorithms))
         if unknown:
             raise ValueError(f"sweep must name runs in algorithms {sorted(self.algorithms)}. Received: sweep keys "

@@ -1,5 +1,6 @@
 """ControllerAgent: the classical traffic controllers behind IPAgent's interface, in an experiment."""
 
+import gc
 import json
 import pathlib
 
@@ -89,3 +90,44 @@ def test_controllers_in_an_experiment_give_flat_evaluation_curves(tmp_path):
         assert json.loads((run / "checkpoint" / "config.json").read_text())["num_timesteps"] == 24
         assert {"delay_mean", "trip_time_mean", "queue_length_mean"} <= set(rows[0])
     assert pathlib.Path(spec.out, "curve_eval_delay.png").stat().st_size > 1000
+
+
+def test_learners_and_controllers_share_one_libsumo_process(tmp_path):
+    """Each run closes its environment, so the next run can start libsumo's one simulation: 5 steps
+    stop mid-episode (8 decisions), leaving the simulation running (the garbage collector is off so
+    that nothing but the runner closes it)."""
+    spec = ExperimentSpec(env="traffic", env_kwargs=TINY, algorithms={"independent": {"units": 8}, "max_pressure": {}},
+                          hyperparameters={"learning_starts": 1000}, seeds=[0, 1], steps=5, log_interval=5,
+                          eval_interval=5, eval_episodes=1, checkpoint_interval=5, out=str(tmp_path / "traffic"))
+    gc.disable()
+    try:
+        rows = run_experiment(spec, verbose=False)
+    finally:
+        gc.enable()
+    assert sorted((row["run"], row["seeds"]) for row in rows) == [("independent", 2), ("max_pressure", 2)]
+
+
+def test_sampled_evaluation_reaches_the_agent():
+    """eval_deterministic=False makes ProgressRecorder evaluate with sampled actions."""
+    from keras_ip.experiments.records import ProgressRecorder
+
+    class Agent:
+        num_timesteps = 0
+
+        def evaluate(self, episodes, deterministic, seed, metrics):
+            self.call = (episodes, deterministic, seed, metrics)
+            return {"team_return": -1.0}
+
+    class Log:
+        rows = []
+
+        def write(self, row):
+            self.rows.append(row)
+
+    recorder = ProgressRecorder(Log(), total_steps=10, log_interval=5, eval_interval=5, eval_episodes=3, eval_seed=7,
+                                eval_deterministic=False)
+    recorder.init_callback(Agent())
+    recorder._eval_seconds, recorder._wall_offset, recorder._start = 0.0, 0.0, 0.0
+    recorder.evaluate()
+    assert recorder.agent.call == (3, False, 7, True)
+    assert recorder.log.rows[-1]["eval/team_return"] == -1.0

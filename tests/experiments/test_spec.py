@@ -59,6 +59,7 @@ def test_json_file_round_trip(tmp_path):
     ({"seeds": [-1]}, "Received: seeds=\\[-1\\]"),
     ({"steps": 0}, "steps must be an integer >= 1. Received: steps=0"),
     ({"eval_interval": 2.5}, "eval_interval must be an integer >= 1. Received: eval_interval=2.5"),
+    ({"eval_deterministic": "no"}, "eval_deterministic must be true or false. Received: eval_deterministic='no'"),
     ({"sweep": {"ip": {"hops": [1, 0]}}}, "Run 'ip_hops0' \\(ip\\): hops must be an integer >= 1. Received: hops=0"),
     ({"sweep": {"ip": {"graph": ["knn", "ring"]}}}, "Run 'ip_graphring': graph must be one of .*Received: graph='ring'"),
     ({"sweep": {"ip": {"propagation": ["magic"]}}}, "propagation must be one of .*Received: propagation='magic'"),
