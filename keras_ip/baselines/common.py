@@ -62,8 +62,9 @@ class QLearner:
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         self.updates.assign_add(1)
         due = tf.cast(self.updates % self.target_update_interval == 0, tf.float32)
+        tau = due * self.tau  # 0 between target updates; with tau = 1 an exact copy
         for target, source in zip(self.target_network.variables, self.network.variables):
-            target.assign_add(due * self.tau * (source - target))
+            target.assign(tau * source + (1.0 - tau) * target)
         return metrics
 
     def checkpoint_objects(self) -> dict:
@@ -96,6 +97,12 @@ class QAgent(Estimator):
     A subclass sets `algorithm` (its name in messages) and implements `_build_learner()`,
     which sets `self.networks`, `self.learner` and `self.policy` (a Keras model
     GraphTensor -> action logits with an `action_spec`).
+
+    Init args:
+      env: a PettingZoo `ParallelEnv` with a Discrete action space, or a registered name.
+      env_kwargs: keyword arguments for `make_env` when `env` is a name.
+      Every other argument is a field of the subclass's `config_class`, documented there;
+      the fields shared with `IPConfig` mean the same as for `IPAgent`.
     """
 
     algorithm = None

@@ -73,10 +73,7 @@ class DGNAgent(QAgent):
       0.0
 
     Init args:
-      env: a PettingZoo `ParallelEnv` with a Discrete action space, or a registered name.
-      env_kwargs: keyword arguments for `make_env` when `env` is a name.
-      Every other argument is a field of `keras_ip.baselines.DGNConfig`, documented there;
-      the fields shared with `IPConfig` mean the same as for `IPAgent`.
+      env, env_kwargs: as for `QAgent`. Every other argument: a field of `DGNConfig`.
 
     Attributes:
       exploration_rate: epsilon at the current step; `predict(deterministic=False)` and

@@ -75,10 +75,7 @@ class MFQAgent(QAgent):
       0.0
 
     Init args:
-      env: a PettingZoo `ParallelEnv` with a Discrete action space, or a registered name.
-      env_kwargs: keyword arguments for `make_env` when `env` is a name.
-      Every other argument is a field of `keras_ip.baselines.MFQConfig`, documented there;
-      the fields shared with `IPConfig` mean the same as for `IPAgent`.
+      env, env_kwargs: as for `QAgent`. Every other argument: a field of `MFQConfig`.
 
     `predict(deterministic=True)` takes argmax_a Q(s_i, a, abar_i); deterministic=False
     samples the Boltzmann policy.

@@ -39,8 +39,10 @@ class RelationAttention(tf.keras.layers.Layer):
       h_i'       = relu(W_O concat_m sum_{j in N+(i)} alpha_ij^m W_V^m h_j)
 
     Example:
-      >>> layer = RelationAttention(units=8, heads=2)
-      >>> h, (log_self, log_edges) = layer(tf.ones([4, 8]), graph)   # a 4-agent GraphTensor
+      >>> graph = keras_ip.graphs.graph_tensor(np.ones((4, 3), np.float32), keras_ip.graphs.grid(2, 2))
+      >>> h, (log_self, log_edges) = RelationAttention(units=8, heads=2)(tf.ones([4, 8]), graph)
+      >>> h.shape, log_self.shape, log_edges.shape       # 4 agents, 8 directed grid edges
+      (TensorShape([4, 8]), TensorShape([4, 2]), TensorShape([8, 2]))
 
     Init args:
       units: width of every head's query, key and value and of the output.
