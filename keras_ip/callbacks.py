@@ -99,7 +99,8 @@ class ProgressBar(Callback):
         seconds = time.perf_counter() - self._start_time
         parts = [f"step {done}/{self._total}", f"{done / max(seconds, 1e-9):.0f} steps/s"]
         for key, label in (("rollout/ep_team_return_mean", "team return"), ("train/critic_loss", "critic loss"),
-                           ("train/policy_loss", "policy loss"), ("train/entropy", "entropy")):
+                           ("train/policy_loss", "policy loss"), ("train/entropy", "entropy"),
+                           ("train/q_loss", "q loss")):  # q_loss: the DGN and MFQ baselines
             if key in record:
                 parts.append(f"{label} {record[key]:.3f}")
         return " | ".join(parts)

@@ -7,6 +7,7 @@ import pytest
 
 from keras_ip import IPAgent
 from keras_ip.callbacks import Callback, Checkpoint, ProgressBar, StopOnTeamReturn
+from keras_ip.logger import Logger
 
 RANDOM_ONLY = {"learning_starts": 1000}  # every step acts uniformly at random, nothing is compiled
 TEAM_RETURN = "rollout/ep_team_return_mean"
@@ -133,3 +134,16 @@ def test_progress_bar_prints_a_last_line_when_training_stops_between_lines(make_
     make_agent().fit(40, callbacks=[ProgressBar(lines=4, stream=stream), StopAtSeven()], progress_bar=False)
     lines = stream.getvalue().splitlines()
     assert lines[-1].startswith("step 7/40") and lines[-1].endswith("(stopped early)")
+
+
+def test_progress_bar_shows_the_q_learning_baselines_loss():
+    """DGN and MFQ log train/q_loss instead of SAC's losses; the progress line shows it."""
+    bar = ProgressBar(stream=io.StringIO())
+
+    class Agent:
+        logger = Logger()
+
+    Agent.logger.record_train({"q_loss": 0.25})
+    bar.init_callback(Agent())
+    bar._total, bar._start_time = 10, 0.0
+    assert "q loss 0.250" in bar.describe(5)
