@@ -146,12 +146,7 @@ class Estimator:
           self.
         """
         steps = check_int("steps", steps)
-        if callbacks is None:
-            callbacks = []
-        elif isinstance(callbacks, callbacks_lib.Callback):
-            callbacks = [callbacks]
-        callback = callbacks_lib.CallbackList(([callbacks_lib.ProgressBar()] if progress_bar else []) + list(callbacks))
-        callback.init_callback(self)
+        callback = callbacks_lib.callback_list(self, callbacks, progress_bar)
         c = self.config
         if self._vector is None or self._vector.num_envs != c.n_envs:
             self._vector = AdapterVector(self.adapter) if c.n_envs == 1 else vector_env(self.env, c.n_envs)
