@@ -44,19 +44,17 @@ def epsilon_greedy_log_probs(q, epsilon):
     return tf.math.log((1.0 - epsilon) * greedy + epsilon / tf.cast(num_actions, q.dtype))
 
 
-def neighbourhood_log_softmax(self_scores, edge_scores, ops: GraphOps, max_at_receivers):
+def neighbourhood_log_softmax(self_scores, edge_scores, ops: GraphOps):
     """log alpha over each agent's neighbourhood N(i) + {i}: a softmax of its own score and
     the scores of its incoming edges, computed stably (shifted by the per-agent maximum).
 
     Args:
       self_scores: [nodes, H], score of i -> i. edge_scores: [edges, H], score of j -> i.
       ops: `GraphOps` of the graph.
-      max_at_receivers: callable [edges, H] -> [nodes, H], the maximum over incoming edges
-        (-inf for an agent without any).
     Returns:
       (log_alpha_self [nodes, H], log_alpha_edges [edges, H]).
     """
-    shift = tf.stop_gradient(tf.maximum(self_scores, max_at_receivers(edge_scores)))     # [nodes, H]
+    shift = tf.stop_gradient(tf.maximum(self_scores, ops.max_at_receivers(edge_scores)))  # [nodes, H]
     normaliser = tf.exp(self_scores - shift) + ops.sum_at_receivers(tf.exp(edge_scores - ops.from_receivers(shift)))
     log_z = shift + tf.math.log(normaliser)                                              # [nodes, H]
     return self_scores - log_z, edge_scores - ops.from_receivers(log_z)

@@ -21,7 +21,7 @@ import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
 from keras_ip.baselines import losses
-from keras_ip.graphs.tensor import AGENTS, NEIGHBOURS
+from keras_ip.graphs.tensor import AGENTS
 from keras_ip.layers.base import GraphOps, encode_states, make_encoder
 from keras_ip.networks import ActionSpec
 
@@ -71,9 +71,7 @@ class RelationAttention(tf.keras.layers.Layer):
         scale = 1.0 / math.sqrt(self.units)
         self_scores = tf.reduce_sum(query * key, -1) * scale                                         # [nodes, H]
         edge_scores = tf.reduce_sum(ops.from_receivers(query) * ops.from_senders(key), -1) * scale  # [edges, H]
-        log_self, log_edges = losses.neighbourhood_log_softmax(
-            self_scores, edge_scores, ops,
-            lambda values: tfgnn.pool_edges_to_node(graph, NEIGHBOURS, tfgnn.TARGET, "max", feature_value=values))
+        log_self, log_edges = losses.neighbourhood_log_softmax(self_scores, edge_scores, ops)
         mixed = (tf.exp(log_self)[..., None] * value                                                 # [nodes, H, units]
                  + ops.sum_at_receivers(tf.exp(log_edges)[..., None] * ops.from_senders(value)))
         return self.output_layer(tf.reshape(mixed, [-1, self.heads * self.units])), (log_self, log_edges)

@@ -174,6 +174,11 @@ class GraphOps:
         """[edges, d] -> [nodes, d]: each node sums the values of its incoming edges."""
         return tfgnn.pool_edges_to_node(self._graph, NEIGHBOURS, tfgnn.TARGET, "sum", feature_value=edge_values)
 
+    def max_at_receivers(self, edge_values: tf.Tensor) -> tf.Tensor:
+        """[edges, d] -> [nodes, d]: each node's maximum over its incoming edges (the lowest
+        float for a node without any)."""
+        return tfgnn.pool_edges_to_node(self._graph, NEIGHBOURS, tfgnn.TARGET, "max", feature_value=edge_values)
+
     def in_degree(self) -> tf.Tensor:
         """float32 [nodes]: the number of incoming edges of each node (computed once)."""
         if self._in_degree is None and self._lists is not None:

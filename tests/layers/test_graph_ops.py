@@ -67,3 +67,14 @@ def test_padded_lists_compile_with_xla():
         return tape.gradient(loss, x)
 
     np.testing.assert_allclose(tf.function(gradient, jit_compile=True)(values), gradient(values), rtol=1e-5, atol=1e-6)
+
+
+def test_max_at_receivers_by_hand():
+    """Edges 1 -> 0, 0 -> 1, 2 -> 1 over 4 nodes: node 0 sees 1, node 1 sees 0 and 2, nodes 2 and 3 nothing."""
+    from keras_ip.graphs import graph_tensor
+    graph = graph_tensor(np.zeros((4, 1), np.float32), Graph(4, np.array([1, 0, 2], np.int32),
+                                                              np.array([0, 1, 1], np.int32)))
+    edge_values = tf.constant([[5.0], [-2.0], [3.0]])  # on edges 1 -> 0, 0 -> 1, 2 -> 1
+    maxima = GraphOps(graph).max_at_receivers(edge_values)[:, 0].numpy()
+    np.testing.assert_allclose(maxima[:2], [5.0, 3.0])
+    assert np.all(maxima[2:] <= np.finfo(np.float32).min)  # no incoming edge: the lowest float
