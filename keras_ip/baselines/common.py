@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from keras_ip._checks import check_int
 from keras_ip.estimator import Estimator
-from keras_ip.graphs.tensor import GROUP, GraphBatcher, batch_graph_tensor, graph_tensor
+from keras_ip.graphs.tensor import GROUP, GraphBatcher, graph_tensor, replay_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.sac.policy import compiled_actions
 
@@ -48,9 +48,7 @@ class QLearner:
 
     def graph_tensor(self, observations, senders=None, receivers=None):
         """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
-        if senders is None:
-            return self.batcher(observations)
-        return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
+        return replay_graph_tensor(self.batcher, observations, senders, receivers, self.group_ids)
 
     def loss(self, batch):
         raise NotImplementedError

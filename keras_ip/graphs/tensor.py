@@ -176,6 +176,24 @@ class GraphBatcher:
                              self.graph.num_edges)
 
 
+def replay_graph_tensor(batcher, observations, senders=None, receivers=None, group_ids=None) -> tfgnn.GraphTensor:
+    """A replayed batch of joint states as a GraphTensor: on the static graph of `batcher`, or,
+    when the batch carries them, on each row's own edges (what every learner's update reads).
+
+    Args:
+      batcher: the `GraphBatcher` of the static graph, or None when batches carry graphs.
+      observations: float [B, N, d].
+      senders: int32 [B, E] per-row edges, or None for the static graph.
+      receivers: int32 [B, E], with senders.
+      group_ids: int [N] agent groups for per-row edges, or None.
+    """
+    if senders is None:
+        if batcher is None:
+            raise ValueError("This learner has no static graph; batches must carry senders and receivers.")
+        return batcher(observations)
+    return batch_graph_tensor(observations, senders, receivers, group_ids=group_ids)
+
+
 def batch_graph_tensor(observations, senders, receivers, group_ids=None, **extra_node_features) -> tfgnn.GraphTensor:
     """B joint states, each with its own graph, as one GraphTensor (TF ops only).
 

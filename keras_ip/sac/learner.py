@@ -12,7 +12,7 @@ import math
 import tensorflow as tf
 
 from keras_ip._checks import check_int
-from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
+from keras_ip.graphs.tensor import GraphBatcher, replay_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.networks import ActionSpec, Networks
 from keras_ip.sac import losses
@@ -122,11 +122,7 @@ class SACLearner:
 
     def graph_tensor(self, observations, senders=None, receivers=None):
         """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
-        if senders is None:
-            if self.batcher is None:
-                raise ValueError("This learner has no static graph; batches must carry senders and receivers.")
-            return self.batcher(observations)
-        return batch_graph_tensor(observations, senders, receivers, group_ids=self.group_ids)
+        return replay_graph_tensor(self.batcher, observations, senders, receivers, self.group_ids)
 
     def _train_step(self, batch):
         gradients, metrics = self._chunked_gradients(batch, self._noise(batch))
