@@ -128,9 +128,7 @@ def _add_config_flags(parser: argparse.ArgumentParser):
     """One flag per IPConfig field (except seed; --seeds sets it), typed from the dataclass."""
     hints, helps = typing.get_type_hints(IPConfig), _field_help()
     group = parser.add_argument_group("hyperparameters (IPConfig fields, shared by every learning run)")
-    for field in dataclasses.fields(IPConfig):
-        if field.name == "seed":
-            continue
+    for field in (field for field in dataclasses.fields(IPConfig) if field.name in _CONFIG_FLAGS):
         kind = {int: int, float: float, bool: _bool_argument, str: str}.get(hints[field.name], _json_or_string)
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=kind, default=argparse.SUPPRESS,
                            help=f"{helps.get(field.name, '')} (default {field.default!r})")
