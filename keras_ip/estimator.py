@@ -329,7 +329,7 @@ class Estimator:
         self._checkpoint().write(str(directory / CHECKPOINT_DIR / "agent"))
         self.export(directory / SERVING_DIR)
         if include_replay and self.replay is not None:
-            np.savez(directory / REPLAY_FILE, **self.replay.state_dict())
+            np.savez(directory / REPLAY_FILE, **self.replay.state_dict(copy=False))  # written slots only
 
     @classmethod
     def load(cls, path, env=None):

@@ -26,6 +26,9 @@ N = 200, d = 26, float32, discrete actions: 20800 + 800 + 800 + 200 + 8 = 22608 
 per slot, 22.6 GB (21.1 GiB) for 10**6 slots; storing obs and next_obs would need
 43408 bytes per transition.
 
+Checkpoints (`state_dict`) hold only the slots written so far: a 10**6-slot buffer saved
+after 1500 steps costs 1500 slots on disk, not 10**6.
+
 Complexity: `add` is O(N*d + E) (one or two slot writes, O(1) valid-set updates);
 `sample` is O(B*(N*d + E)), independent of the capacity (uniform draws with
 replacement from the dense list of valid slots).
@@ -117,6 +120,7 @@ class ReplayBuffer:
         self._arrays["position"].fill(-1)  # position[k] = index of slot k in valid_slots, -1 if invalid
         self._num_valid = 0
         self._cursor = -1  # slot holding the latest next observation, -1 before the first add
+        self._filled = 0  # slots [0, filled) have been written (writes go 0, 1, 2, ... around the ring)
         self._open = False  # whether the episode of that next observation may continue
         self._rng = np.random.default_rng(seed)
 
@@ -197,6 +201,7 @@ class ReplayBuffer:
     def _write_observation(self, slot: int, observations: np.ndarray, edges: tuple | None) -> None:
         """Overwrites slot's observation, destroying the transition that started there."""
         self._set_valid(slot, False)
+        self._filled = max(self._filled, slot + 1)
         self._arrays["observations"][slot] = observations
         if edges is not None:
             self._arrays["senders"][slot], self._arrays["receivers"][slot] = edges
@@ -273,27 +278,59 @@ class ReplayBuffer:
                      a["observations"][next_slots].astype(np.float32), a["terminated"][slots].astype(np.float32),
                      *edges)
 
-    def state_dict(self) -> dict[str, np.ndarray | int]:
-        """Copies of all arrays plus the write position and rng state (np.savez-able)."""
-        return {**{name: array.copy() for name, array in self._arrays.items()},
-                "num_valid": self._num_valid, "cursor": self._cursor, "open": int(self._open),
-                "rng_state": np.array(json.dumps(self._rng.bit_generator.state))}
+    def state_dict(self, copy: bool = True) -> dict[str, np.ndarray | int]:
+        """The buffer's contents, np.savez-able: only what was written, so a checkpoint of a
+        large, mostly empty buffer stays small.
+
+        Keys: each per-slot array (observations, actions, rewards, terminated, senders,
+        receivers, position) cut to its first `filled` slots, the written ones;
+        valid_slots cut to its first num_valid entries; and the scalars capacity, filled,
+        num_valid, cursor, open and rng_state.
+
+        Args:
+          copy: False returns views into the buffer instead of copies (no extra memory when
+            saving; valid until the next `add`).
+        """
+        take = (lambda array: array.copy()) if copy else (lambda array: array)
+        arrays = {name: take(array[:self._num_valid] if name == "valid_slots" else array[:self._filled])
+                  for name, array in self._arrays.items()}
+        return {**arrays, "capacity": self.capacity, "filled": self._filled, "num_valid": self._num_valid,
+                "cursor": self._cursor,
+                "open": int(self._open), "rng_state": np.array(json.dumps(self._rng.bit_generator.state))}
 
     def load_state_dict(self, state) -> None:
-        """Restores a `state_dict` of a buffer with the same init args (exact round trip)."""
-        expected = set(self._arrays) | {"num_valid", "cursor", "open", "rng_state"}
+        """Restores a `state_dict` of a buffer with the same init args (exact round trip).
+
+        Also reads the full-size states of keras_ip 0.1 checkpoints (every array
+        [capacity, ...], no "filled" key).
+        """
+        scalars = {"num_valid", "cursor", "open", "rng_state"}
+        legacy = "filled" not in state
+        expected = set(self._arrays) | scalars | (set() if legacy else {"capacity", "filled"})
         if set(state) != expected:
             raise ValueError(f"state must have keys {sorted(expected)}. Received keys {sorted(state)}.")
+        if not legacy and int(state["capacity"]) != self.capacity:  # slot k's next observation is slot k + 1 mod C
+            raise ValueError(f"state['capacity'] must equal this buffer's capacity {self.capacity}. "
+                             f"Received: capacity={int(state['capacity'])}")
+        num_valid = int(state["num_valid"])
+        filled = self.capacity if legacy else int(state["filled"])
+        if not 0 <= num_valid <= filled <= self.capacity:
+            raise ValueError(f"state must have 0 <= num_valid <= filled <= capacity = {self.capacity}. Received: "
+                             f"num_valid={num_valid}, filled={filled}")
         for name, (shape, dtype) in self._layout.items():
-            if np.shape(state[name]) != shape or np.asarray(state[name]).dtype != dtype:
-                raise ValueError(f"state[{name!r}] must be {np.dtype(dtype).name} {shape} for this buffer. Received "
-                                 f"{np.asarray(state[name]).dtype} {np.shape(state[name])}.")
-        if int(state["num_valid"]) != np.count_nonzero(np.asarray(state["position"]) >= 0):
+            rows = self.capacity if legacy else num_valid if name == "valid_slots" else filled
+            if np.shape(state[name]) != (rows, *shape[1:]) or np.asarray(state[name]).dtype != dtype:
+                raise ValueError(f"state[{name!r}] must be {np.dtype(dtype).name} {(rows, *shape[1:])} for this "
+                                 f"buffer. Received {np.asarray(state[name]).dtype} {np.shape(state[name])}.")
+        if num_valid != np.count_nonzero(np.asarray(state["position"]) >= 0):
             raise ValueError(f"state['num_valid'] must count the slots with position >= 0. "
                              f"Received: num_valid={state['num_valid']!r}")
         for name, array in self._arrays.items():
-            np.copyto(array, state[name])
-        self._num_valid, self._cursor = int(state["num_valid"]), int(state["cursor"])
+            saved = np.asarray(state[name])
+            array[:len(saved)] = saved
+            array[len(saved):] = -1 if name == "position" else 0
+        self._filled = filled  # for a legacy state: all slots, as it was saved
+        self._num_valid, self._cursor = num_valid, int(state["cursor"])
         self._open = bool(state["open"])
         self._rng.bit_generator.state = json.loads(str(state["rng_state"]))
 
@@ -339,12 +376,12 @@ class ReplayStreams:
         parts = [buffer.sample(count, rng) for buffer, count in zip(self.buffers, counts) if count > 0]
         return Batch(*[None if fields[0] is None else np.concatenate(fields) for fields in zip(*parts)])
 
-    def state_dict(self) -> dict:
+    def state_dict(self, copy: bool = True) -> dict:
         """Every stream's `state_dict`, keys prefixed "stream_k/" (plain keys for one stream)."""
         if len(self.buffers) == 1:
-            return self.buffers[0].state_dict()
+            return self.buffers[0].state_dict(copy)
         return {f"stream_{k}/{name}": value for k, buffer in enumerate(self.buffers)
-                for name, value in buffer.state_dict().items()}
+                for name, value in buffer.state_dict(copy).items()}
 
     def load_state_dict(self, state) -> None:
         if len(self.buffers) == 1:

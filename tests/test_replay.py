@@ -200,6 +200,63 @@ def test_state_dict_round_trip_through_npz_restores_samples_and_write_position(t
             np.testing.assert_array_equal(x, y, err_msg=field)
 
 
+def same_future(first, second, first_id):
+    """Both buffers get one more episode and must then hold and sample the same transitions."""
+    for buffer in (first, second):
+        recorder = Recorder(buffer)
+        episode(recorder, first_id, 2)
+    for _ in range(3):
+        a, b = first.sample(6, np.random.default_rng(1)), second.sample(6, np.random.default_rng(1))
+        for field, x, y in zip(a._fields, a, b):
+            np.testing.assert_array_equal(x, y, err_msg=field)
+
+
+@pytest.mark.parametrize("episodes", [[3], [3, 2, 4]], ids=["partly filled", "wrapped around"])
+def test_state_dict_holds_only_the_written_slots_and_round_trips(tmp_path, episodes):
+    buffer = ReplayBuffer(8, N, D, seed=3)
+    recorder = Recorder(buffer)
+    for k, length in enumerate(episodes):
+        episode(recorder, 20 * k, length)
+    state = buffer.state_dict()
+    written = min(sum(length + 1 for length in episodes), 8)  # an episode of L transitions takes L + 1 slots
+    assert state["filled"] == written and state["observations"].shape == (written, N, D)
+    assert state["valid_slots"].shape == (len(buffer),)
+    np.savez(tmp_path / "replay.npz", **buffer.state_dict(copy=False))
+    restored = ReplayBuffer(8, N, D, seed=99)
+    with np.load(tmp_path / "replay.npz") as saved:
+        restored.load_state_dict(dict(saved))
+    assert len(restored) == len(buffer)
+    same_future(buffer, restored, 100)
+
+
+def test_a_checkpoint_of_a_large_mostly_empty_buffer_is_small(tmp_path):
+    buffer = ReplayBuffer(100_000, 20, 26)  # 212 MB preallocated
+    for t in range(10):
+        buffer.add(np.full((20, 26), t), np.zeros(20, int), np.zeros(20), np.full((20, 26), t + 1), False, False)
+    np.savez(tmp_path / "replay.npz", **buffer.state_dict(copy=False))
+    assert buffer.nbytes > 200e6 and (tmp_path / "replay.npz").stat().st_size < 50_000
+
+
+def test_load_state_dict_rejects_another_capacity_even_when_the_contents_would_fit():
+    buffer = ReplayBuffer(6, N, D)
+    episode(Recorder(buffer), 0, 2)  # 3 of 6 slots written
+    with pytest.raises(ValueError, match=r"capacity 8\. Received: capacity=6"):
+        ReplayBuffer(8, N, D).load_state_dict(buffer.state_dict())
+
+
+def test_load_state_dict_reads_the_full_size_state_of_older_checkpoints():
+    buffer = ReplayBuffer(8, N, D, seed=3)
+    episode(Recorder(buffer), 0, 3)
+    state = buffer.state_dict()
+    legacy = {name: value for name, value in state.items() if name not in ("capacity", "filled")}
+    for name, array in buffer._arrays.items():  # what keras_ip 0.1 saved: every array whole
+        legacy[name] = array.copy()
+    restored = ReplayBuffer(8, N, D, seed=99)
+    restored.load_state_dict(legacy)
+    assert len(restored) == len(buffer)
+    same_future(buffer, restored, 50)
+
+
 def test_load_state_dict_rejects_a_buffer_of_another_shape():
     state = ReplayBuffer(5, N, D).state_dict()
     with pytest.raises(ValueError, match=r"state\['observations'\]"):
