@@ -1,10 +1,15 @@
-"""The paper's comparisons, reproduced at a budget of under an hour each on 2 CPU cores.
+"""The paper's comparisons, reproduced on 2 CPU cores: under an hour each (navigation30_long:
+about 75 minutes per run).
 
 Each experiment is a spec in benchmarks/experiments/ (run by `keras_ip.experiments`, the same
 code as `keras-ip train <spec>`):
   coordination   the 3 x 3 coordination game (figure 7): IP vs independent policies
   navigation15   cooperative navigation, N=15, k-NN graph: IP vs independent vs DGN vs MFQ
   grid4x4        RESCO grid4x4 on SUMO: IP vs independent vs max-pressure vs fixed-time
+and ablations:
+  critic_majority, critic_navigation15   critic_hops 0 vs 1 (docs/performance.md, "Leaner critics")
+  navigation30_narrow   N=30, each agent seeing 1 landmark and 1 agent: IP vs independent
+  navigation30_long     N=30, the default view, 300 000 steps: IP vs independent (docs/environments.md)
 
 Prints one JSON object per (experiment, run): the final evaluation's mean and std over seeds
 (team return and the environment's metrics), then one with hardware and versions. With
