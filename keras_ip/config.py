@@ -62,6 +62,11 @@ class IPConfig:
         each step of the K copies counts K environment steps.
       replay_dtype: "float32" or "float16", the storage dtype of replayed observations
         (float16 halves the replay's largest array).
+      replay_on_device: keep the replay's transitions in tf.Variables on TensorFlow's default
+        device (a GPU when present), so each sampled batch goes to the update without passing
+        through host memory (`keras_ip.replay_device`). The same batches as the host replay;
+        on a GPU the buffer must fit in its memory. On a CPU-only machine it only moves the
+        storage into TensorFlow.
       seed: seeds the environment, exploration, replay sampling and network noise.
     """
 
@@ -88,6 +93,7 @@ class IPConfig:
     jit_compile: bool = True
     n_envs: int = 1
     replay_dtype: str = "float32"
+    replay_on_device: bool = False
     seed: int | None = None
 
     def __post_init__(self):
@@ -111,7 +117,8 @@ class IPConfig:
         _require("k", self.k, lambda v: v is None or (is_int(v) and v >= 1), "an integer >= 1 or None")
         _require("target_entropy", self.target_entropy, lambda v: v is None or _is_number(v), "a number or None")
         _require("gumbel_temperature", self.gumbel_temperature, lambda v: _is_number(v) and v > 0, "a positive number")
-        _require("jit_compile", self.jit_compile, lambda v: isinstance(v, bool), "True or False")
+        for name in ("jit_compile", "replay_on_device"):
+            _require(name, getattr(self, name), lambda v: isinstance(v, bool), "True or False")
         _require("replay_dtype", self.replay_dtype, lambda v: v in ("float32", "float16"), '"float32" or "float16"')
         _require("seed", self.seed, lambda v: v is None or (is_int(v) and v >= 0), "a non-negative integer or None")
 

@@ -35,7 +35,8 @@ from keras_ip.graphs.resolve import resolve_graph
 from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.logger import Logger
-from keras_ip.replay import ReplayStreams
+from keras_ip.replay import ReplayBuffer, ReplayStreams
+from keras_ip.replay_device import DeviceReplayBuffer
 
 CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
 CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
@@ -119,7 +120,8 @@ class Estimator:
         num_edges = self.graph_schedule.num_edges(a.num_agents) if self.graph_schedule else None
         return ReplayStreams(self.config.n_envs, self.config.buffer_size, a.num_agents, a.obs_dim,
                              action_dim=None if a.discrete else a.action_dim, num_edges=num_edges,
-                             obs_dtype=self.config.replay_dtype, seed=self.config.seed)
+                             obs_dtype=self.config.replay_dtype, seed=self.config.seed,
+                             buffer_type=DeviceReplayBuffer if self.config.replay_on_device else ReplayBuffer)
 
     def _graph_from_env(self, positions=None) -> Graph:
         positions = self.adapter.positions() if positions is None else positions

@@ -26,6 +26,9 @@ N = 200, d = 26, float32, discrete actions: 20800 + 800 + 800 + 200 + 8 = 22608 
 per slot, 22.6 GB (21.1 GiB) for 10**6 slots; storing obs and next_obs would need
 43408 bytes per transition.
 
+`keras_ip.replay_device.DeviceReplayBuffer` keeps the same layout in tf.Variables on a device
+(a GPU), for `replay_on_device=True`.
+
 Checkpoints (`state_dict`) hold only the slots written so far: a 10**6-slot buffer saved
 after 1500 steps costs 1500 slots on disk, not 10**6.
 
@@ -56,6 +59,9 @@ class Batch(NamedTuple):
     receivers: np.ndarray | None  # int32 [B, E]
     next_senders: np.ndarray | None  # int32 [B, E], the graph of `next_observations`
     next_receivers: np.ndarray | None  # int32 [B, E]
+
+
+BOOKKEEPING = ("valid_slots", "position")  # the rest of the layout is transition data, one row per slot
 
 
 def _layout(capacity, num_agents, obs_dim, action_dim, num_edges, obs_dtype) -> dict:
@@ -116,8 +122,10 @@ class ReplayBuffer:
         config = self._checked_config(capacity, num_agents, obs_dim, action_dim, num_edges, obs_dtype)
         _, self._num_agents, self._obs_dim, self._action_dim, self._num_edges, _ = config
         self._layout = _layout(*config)
-        self._arrays = {name: np.zeros(shape, dtype) for name, (shape, dtype) in self._layout.items()}
+        self._arrays = {name: np.zeros(shape, dtype) for name, (shape, dtype) in self._layout.items()
+                        if name in BOOKKEEPING}
         self._arrays["position"].fill(-1)  # position[k] = index of slot k in valid_slots, -1 if invalid
+        self._allocate_data({name: spec for name, spec in self._layout.items() if name not in BOOKKEEPING})
         self._num_valid = 0
         self._cursor = -1  # slot holding the latest next observation, -1 before the first add
         self._filled = 0  # slots [0, filled) have been written (writes go 0, 1, 2, ... around the ring)
@@ -144,12 +152,12 @@ class ReplayBuffer:
     @property
     def capacity(self) -> int:
         """Number of observation slots C."""
-        return self._arrays["observations"].shape[0]
+        return self._layout["position"][0][0]
 
     @property
     def nbytes(self) -> int:
         """Bytes of all preallocated arrays (equals `estimate_nbytes` of the init args)."""
-        return sum(array.nbytes for array in self._arrays.values())
+        return sum(array.nbytes for array in self._arrays.values()) + self._data_nbytes()
 
     @property
     def bytes_per_transition(self) -> int:
@@ -202,16 +210,57 @@ class ReplayBuffer:
         """Overwrites slot's observation, destroying the transition that started there."""
         self._set_valid(slot, False)
         self._filled = max(self._filled, slot + 1)
-        self._arrays["observations"][slot] = observations
-        if edges is not None:
-            self._arrays["senders"][slot], self._arrays["receivers"][slot] = edges
+        self._store(slot, observations=observations, **({} if edges is None else
+                                                        {"senders": edges[0], "receivers": edges[1]}))
 
     def _continues(self, observations: np.ndarray, edges: tuple | None) -> bool:
         """Whether `observations` (and edges) are the stored latest next observation."""
-        if not self._open or not np.array_equal(observations, self._arrays["observations"][self._cursor]):
+        if not self._open:
             return False
-        return edges is None or (np.array_equal(edges[0], self._arrays["senders"][self._cursor])
-                                 and np.array_equal(edges[1], self._arrays["receivers"][self._cursor]))
+        stored = self._latest_observation()
+        if not np.array_equal(observations, stored["observations"]):
+            return False
+        return edges is None or (np.array_equal(edges[0], stored["senders"])
+                                 and np.array_equal(edges[1], stored["receivers"]))
+
+    # Storage of the transition data: numpy arrays here, overridden by `DeviceReplayBuffer`.
+    def _allocate_data(self, layout: dict) -> None:
+        """Allocates the transition data: name -> (shape, dtype), one row per slot."""
+        self._data = {name: np.zeros(shape, dtype) for name, (shape, dtype) in layout.items()}
+
+    def _data_nbytes(self) -> int:
+        return sum(array.nbytes for array in self._data.values())
+
+    def _store(self, slot: int, **rows) -> None:
+        """Writes each named row (e.g. observations=[N, d]) into slot `slot`."""
+        for name, row in rows.items():
+            self._data[name][slot] = row
+
+    def _latest_observation(self) -> dict:
+        """The observation (and edges) of the slot at the write cursor."""
+        return {name: self._data[name][self._cursor] for name in ("observations", "senders", "receivers")
+                if name in self._data}
+
+    def _gather(self, slots: np.ndarray) -> Batch:
+        """The transitions starting at `slots` int [B], as a Batch."""
+        next_slots = (slots + 1) % self.capacity  # [B]
+        a = self._data
+        edges = (a["senders"][slots], a["receivers"][slots], a["senders"][next_slots],
+                 a["receivers"][next_slots]) if self._num_edges is not None else (None,) * 4
+        return Batch(a["observations"][slots].astype(np.float32), a["actions"][slots], a["rewards"][slots],
+                     a["observations"][next_slots].astype(np.float32), a["terminated"][slots].astype(np.float32),
+                     *edges)
+
+    def _written_data(self, copy: bool) -> dict:
+        """Each transition-data array's first `filled` rows."""
+        return {name: array[:self._filled].copy() if copy else array[:self._filled]
+                for name, array in self._data.items()}
+
+    def _load_data(self, state, filled: int) -> None:
+        """Writes the saved rows into the first `filled` slots and zeros into the rest."""
+        for name, array in self._data.items():
+            array[:filled] = state[name]
+            array[filled:] = 0
 
     def add(self, observations, actions, rewards, next_observations, terminated, truncated,
             edges=None, next_edges=None) -> None:
@@ -247,9 +296,7 @@ class ReplayBuffer:
         else:
             slot = (self._cursor + 1) % self.capacity
             self._write_observation(slot, observations, edges)
-        self._arrays["actions"][slot] = actions
-        self._arrays["rewards"][slot] = rewards
-        self._arrays["terminated"][slot] = terminated
+        self._store(slot, actions=actions, rewards=rewards, terminated=terminated)
         self._cursor = (slot + 1) % self.capacity
         self._write_observation(self._cursor, next_observations, next_edges)
         self._set_valid(slot, True)
@@ -270,13 +317,12 @@ class ReplayBuffer:
             raise ValueError(f"Cannot sample from an empty ReplayBuffer. Received: batch_size={batch_size}")
         rng = self._rng if rng is None else rng
         slots = self._arrays["valid_slots"][rng.integers(0, self._num_valid, size=batch_size)]  # [B]
-        next_slots = (slots + 1) % self.capacity  # [B]
-        a = self._arrays
-        edges = (a["senders"][slots], a["receivers"][slots], a["senders"][next_slots],
-                 a["receivers"][next_slots]) if self._num_edges is not None else (None,) * 4
-        return Batch(a["observations"][slots].astype(np.float32), a["actions"][slots], a["rewards"][slots],
-                     a["observations"][next_slots].astype(np.float32), a["terminated"][slots].astype(np.float32),
-                     *edges)
+        return self._gather(slots)
+
+    @staticmethod
+    def concatenate(parts: list) -> Batch:
+        """Batches sampled from several buffers -> one Batch."""
+        return Batch(*[None if fields[0] is None else np.concatenate(fields) for fields in zip(*parts)])
 
     def state_dict(self, copy: bool = True) -> dict[str, np.ndarray | int]:
         """The buffer's contents, np.savez-able: only what was written, so a checkpoint of a
@@ -291,9 +337,9 @@ class ReplayBuffer:
           copy: False returns views into the buffer instead of copies (no extra memory when
             saving; valid until the next `add`).
         """
-        take = (lambda array: array.copy()) if copy else (lambda array: array)
-        arrays = {name: take(array[:self._num_valid] if name == "valid_slots" else array[:self._filled])
-                  for name, array in self._arrays.items()}
+        valid_slots, position = self._arrays["valid_slots"][:self._num_valid], self._arrays["position"][:self._filled]
+        arrays = {"valid_slots": valid_slots.copy() if copy else valid_slots,
+                  "position": position.copy() if copy else position, **self._written_data(copy)}
         return {**arrays, "capacity": self.capacity, "filled": self._filled, "num_valid": self._num_valid,
                 "cursor": self._cursor,
                 "open": int(self._open), "rng_state": np.array(json.dumps(self._rng.bit_generator.state))}
@@ -306,7 +352,7 @@ class ReplayBuffer:
         """
         scalars = {"num_valid", "cursor", "open", "rng_state"}
         legacy = "filled" not in state
-        expected = set(self._arrays) | scalars | (set() if legacy else {"capacity", "filled"})
+        expected = set(self._layout) | scalars | (set() if legacy else {"capacity", "filled"})
         if set(state) != expected:
             raise ValueError(f"state must have keys {sorted(expected)}. Received keys {sorted(state)}.")
         if not legacy and int(state["capacity"]) != self.capacity:  # slot k's next observation is slot k + 1 mod C
@@ -329,6 +375,7 @@ class ReplayBuffer:
             saved = np.asarray(state[name])
             array[:len(saved)] = saved
             array[len(saved):] = -1 if name == "position" else 0
+        self._load_data(state, filled)
         self._filled = filled  # for a legacy state: all slots, as it was saved
         self._num_valid, self._cursor = num_valid, int(state["cursor"])
         self._open = bool(state["open"])
@@ -342,12 +389,15 @@ class ReplayStreams:
     Init args:
       num_streams: K copies; each buffer gets capacity // K slots.
       capacity, **kwargs: as for `ReplayBuffer` (seed k + the given seed for stream k).
+      buffer_type: `ReplayBuffer`, or `keras_ip.replay_device.DeviceReplayBuffer` to keep the
+        transitions on a device.
     """
 
-    def __init__(self, num_streams: int, capacity: int, num_agents: int, obs_dim: int, seed=None, **kwargs):
+    def __init__(self, num_streams: int, capacity: int, num_agents: int, obs_dim: int, seed=None,
+                 buffer_type=ReplayBuffer, **kwargs):
         num_streams = check_int("num_streams", num_streams)
-        self.buffers = [ReplayBuffer(capacity // num_streams, num_agents, obs_dim, seed=None if seed is None else
-                                     seed + k, **kwargs) for k in range(num_streams)]
+        self.buffers = [buffer_type(capacity // num_streams, num_agents, obs_dim, seed=None if seed is None else
+                                    seed + k, **kwargs) for k in range(num_streams)]
         self._rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -374,7 +424,7 @@ class ReplayStreams:
         counts = np.bincount(rng.choice(len(sizes), size=check_int("batch_size", batch_size), p=sizes / sizes.sum()),
                              minlength=len(sizes))
         parts = [buffer.sample(count, rng) for buffer, count in zip(self.buffers, counts) if count > 0]
-        return Batch(*[None if fields[0] is None else np.concatenate(fields) for fields in zip(*parts)])
+        return self.buffers[0].concatenate(parts)
 
     def state_dict(self, copy: bool = True) -> dict:
         """Every stream's `state_dict`, keys prefixed "stream_k/" (plain keys for one stream)."""

@@ -249,7 +249,7 @@ def test_load_state_dict_reads_the_full_size_state_of_older_checkpoints():
     episode(Recorder(buffer), 0, 3)
     state = buffer.state_dict()
     legacy = {name: value for name, value in state.items() if name not in ("capacity", "filled")}
-    for name, array in buffer._arrays.items():  # what keras_ip 0.1 saved: every array whole
+    for name, array in {**buffer._arrays, **buffer._data}.items():  # what keras_ip 0.1 saved: every array whole
         legacy[name] = array.copy()
     restored = ReplayBuffer(8, N, D, seed=99)
     restored.load_state_dict(legacy)

@@ -11,12 +11,11 @@ import dataclasses
 from typing import Any
 
 from keras_ip._checks import is_int
-from keras_ip._checks import is_int
 from keras_ip.config import IPConfig, _is_number, _require
 
 SHARED_FIELDS = ("graph", "k", "every", "units", "encoder_layers", "learning_rate", "gamma", "tau", "batch_size",
                  "buffer_size", "learning_starts", "train_freq", "gradient_steps", "jit_compile", "n_envs",
-                 "replay_dtype", "seed")
+                 "replay_dtype", "replay_on_device", "seed")
 
 
 @dataclasses.dataclass
@@ -31,7 +30,7 @@ class BaselineConfig:
       tau: Polyak coefficient of the target Q network (1.0 with target_update_interval > 1:
         a periodic copy).
       batch_size, buffer_size, learning_starts, train_freq, gradient_steps: as in `IPConfig`.
-      jit_compile, n_envs, replay_dtype, seed: as in `IPConfig`.
+      jit_compile, n_envs, replay_dtype, replay_on_device, seed: as in `IPConfig`.
       target_update_interval: updates between target updates (each target update moves the
         target a fraction tau towards the online network).
     """
@@ -52,6 +51,7 @@ class BaselineConfig:
     jit_compile: bool = IPConfig.jit_compile
     n_envs: int = IPConfig.n_envs
     replay_dtype: str = IPConfig.replay_dtype
+    replay_on_device: bool = IPConfig.replay_on_device
     seed: int | None = IPConfig.seed
     target_update_interval: int = 1
 
