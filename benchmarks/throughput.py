@@ -22,6 +22,7 @@ hops, symmetric k-NN graph with k=8 over random positions.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import pathlib
@@ -249,6 +250,10 @@ def main():
     if args.collect:
         print(json.dumps(collection_record(args.collect, args.collection_n, seconds=5.0)))
         return
+    if importlib.util.find_spec("keras_ip") is None:
+        # Each setting runs this script in a subprocess, where the repository root is not on sys.path.
+        sys.exit("benchmarks/throughput.py: keras_ip is not importable; install it first with "
+                 "`pip install -e .` from the repository root")
     grid_n, batches, modes = args.n, args.batch, {"on": ["on"], "off": ["off"], "both": ["on", "off"]}[args.xla]
     if args.quick:
         grid_n, batches, modes = [100, 1225], [256], ["on"]
