@@ -1,5 +1,5 @@
 """The paper's comparisons, reproduced on 2 CPU cores: under an hour each (navigation30_long:
-about 75 minutes per run).
+about 65 minutes per run, measured).
 
 Each experiment is a spec in benchmarks/experiments/ (run by `keras_ip.experiments`, the same
 code as `keras-ip train <spec>`):
