@@ -62,6 +62,7 @@ class Batch(NamedTuple):
 
 
 BOOKKEEPING = ("valid_slots", "position")  # the rest of the layout is transition data, one row per slot
+SLOT_OBSERVATION = ("observations", "senders", "receivers")  # a slot's joint observation (edges if stored)
 
 
 def _layout(capacity, num_agents, obs_dim, action_dim, num_edges, obs_dtype) -> dict:
@@ -238,8 +239,7 @@ class ReplayBuffer:
 
     def _latest_observation(self) -> dict:
         """The observation (and edges) of the slot at the write cursor."""
-        return {name: self._data[name][self._cursor] for name in ("observations", "senders", "receivers")
-                if name in self._data}
+        return {name: self._data[name][self._cursor] for name in SLOT_OBSERVATION if name in self._data}
 
     def _gather(self, slots: np.ndarray) -> Batch:
         """The transitions starting at `slots` int [B], as a Batch."""

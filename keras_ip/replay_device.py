@@ -22,7 +22,7 @@ import contextlib
 import numpy as np
 import tensorflow as tf
 
-from keras_ip.replay import Batch, ReplayBuffer
+from keras_ip.replay import SLOT_OBSERVATION, Batch, ReplayBuffer
 
 _DEVICE_DTYPES = {np.dtype(np.bool_): tf.uint8}  # bool variables lack GPU scatter kernels; 1 byte either way
 
@@ -60,13 +60,12 @@ class DeviceReplayBuffer(ReplayBuffer):
             variable = self._data[name]
             variable.scatter_update(tf.IndexedSlices(tf.constant(row[None], variable.dtype), tf.constant([slot])))
         if "observations" in rows:  # the write cursor's slot: keep the host copy `add` compares with
-            self._latest = {name: np.array(rows[name]) for name in ("observations", "senders", "receivers")
-                            if name in rows}
+            self._latest = {name: np.array(rows[name]) for name in SLOT_OBSERVATION if name in rows}
 
     def _latest_observation(self) -> dict:
         if self._latest is None:  # after `load_state_dict`: read the cursor's slot back once
             self._latest = {name: self._data[name][self._cursor].numpy()
-                            for name in ("observations", "senders", "receivers") if name in self._data}
+                            for name in SLOT_OBSERVATION if name in self._data}
         return self._latest
 
     def _gather(self, slots: np.ndarray) -> Batch:
