@@ -40,7 +40,9 @@ class DeviceReplayBuffer(ReplayBuffer):
                  num_edges: int | None = None, obs_dtype=np.float32, seed=None, device: str | None = None):
         self.device = device
         super().__init__(capacity, num_agents, obs_dim, action_dim, num_edges, obs_dtype, seed)
-        self._gather_on_device = tf.function(self._gather_tensors)
+        # One trace for every batch size: a stream's share of a batch varies from draw to draw.
+        self._gather_on_device = tf.function(self._gather_tensors,
+                                             input_signature=[tf.TensorSpec([None], tf.int64)])
 
     def _placement(self):
         return tf.device(self.device) if self.device else contextlib.nullcontext()
@@ -69,10 +71,10 @@ class DeviceReplayBuffer(ReplayBuffer):
         return self._latest
 
     def _gather(self, slots: np.ndarray) -> Batch:
-        return self._gather_on_device(tf.constant(slots))
+        return self._gather_on_device(tf.constant(slots, tf.int64))
 
     def _gather_tensors(self, slots):
-        """Compiled: the transitions starting at `slots` [B], gathered on the variables' device."""
+        """Compiled once for any B: the transitions starting at `slots` int64 [B], gathered on the variables' device."""
         next_slots = (slots + 1) % self.capacity
         data = self._data
         observations = tf.gather(data["observations"], tf.stack([slots, next_slots]))  # [2, B, N, d]

@@ -103,6 +103,18 @@ def test_streams_of_device_buffers_concatenate_tensors():
     assert isinstance(batch.observations, tf.Tensor) and batch.observations.shape == (10, N, D)
 
 
+def test_streams_sharing_a_batch_unevenly_do_not_retrace_the_gather():
+    """Each stream's share of a batch varies from draw to draw; the compiled gather is traced once."""
+    streams = ReplayStreams(2, 16, N, D, seed=0, buffer_type=DeviceReplayBuffer)
+    for k in range(2):
+        fill(streams.buffers[k], edges=False)
+    for batch_size in (3, 7, 10, 16):
+        streams.sample(batch_size)
+    for buffer in streams.buffers:
+        buffer.sample(5)
+        assert buffer._gather_on_device.experimental_get_tracing_count() == 1
+
+
 def test_agents_train_identically_with_the_replay_on_the_host_or_the_device(make_agent, weights_of):
     host = make_agent().fit(48, progress_bar=False)
     device = make_agent(replay_on_device=True).fit(48, progress_bar=False)
