@@ -29,11 +29,12 @@ class DGNLearner(QLearner):
     and relation_kl when temporal_coefficient > 0.
 
     Init args:
-      temporal_coefficient: lambda of the temporal relation regularisation (0: off).
+      temporal_coefficient: lambda of the temporal relation regularisation (the paper's 0.03;
+        0 turns it off).
       Every other argument as for `QLearner`.
     """
 
-    def __init__(self, network, target_network, graph, *, temporal_coefficient: float = 0.0, **kwargs):
+    def __init__(self, network, target_network, graph, *, temporal_coefficient: float = 0.03, **kwargs):
         self.temporal_coefficient = float(temporal_coefficient)
         super().__init__(network, target_network, graph, **kwargs)
 
@@ -88,7 +89,7 @@ class DGNAgent(QAgent):
                  jit_compile=True, n_envs=1, replay_dtype="float32", replay_on_device=False,
                  seed=None, target_update_interval=1,
                  conv_layers=2, heads=4, epsilon_start=1.0, epsilon_end=0.05, exploration_steps=10_000,
-                 temporal_coefficient=0.0, env_kwargs=None):
+                 temporal_coefficient=0.03, env_kwargs=None):
         super().__init__(env, env_kwargs, **config_params(DGNConfig, locals()))
 
     def _build_learner(self):

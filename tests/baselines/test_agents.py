@@ -2,6 +2,7 @@
 the continuous-action error, k-NN graphs, target updates and export."""
 
 import dataclasses
+import inspect
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from keras_ip import IPAgent, IPConfig
-from keras_ip.baselines import DGNAgent, DGNConfig, MFQAgent, MFQConfig
+from keras_ip.baselines import DGNAgent, DGNConfig, DGNLearner, MFQAgent, MFQConfig
 from keras_ip.baselines.config import SHARED_FIELDS
 from keras_ip.callbacks import Checkpoint
 from keras_ip.estimator import signature_matches_config
@@ -68,7 +69,7 @@ def test_fit_on_the_coordination_game(fitted, cls, metrics):
     assert agent.evaluate(episodes=2) <= 0.0
 
 
-@pytest.mark.parametrize("cls, options", [(DGNAgent, {}), (DGNAgent, {"temporal_coefficient": 0.03}),
+@pytest.mark.parametrize("cls, options", [(DGNAgent, {"temporal_coefficient": 0.0}), (DGNAgent, {}),
                                           (MFQAgent, {"mean_field_iterations": 2})])
 def test_loss_falls_on_a_fixed_batch(cls, options):
     env_kwargs = {"rows": 3, "cols": 3}
@@ -77,8 +78,18 @@ def test_loss_falls_on_a_fixed_batch(cls, options):
     batch = agent.replay.sample(32, np.random.default_rng(0))
     losses = [float(agent.learner.train_step(batch)["q_loss"]) for _ in range(60)]
     assert losses[-1] < 0.75 * losses[0], losses[::10]
-    if options.get("temporal_coefficient"):
+    if cls is DGNAgent and options.get("temporal_coefficient", DGNConfig.temporal_coefficient):
         assert np.isfinite(float(agent.learner.train_step(batch)["relation_kl"]))
+
+
+def test_dgn_defaults_to_the_papers_temporal_relation_regularisation():
+    """Jiang et al. 2020 use lambda = 0.03: by default the loss is q_loss + 0.03 * relation_kl."""
+    assert DGNConfig().temporal_coefficient == 0.03
+    assert inspect.signature(DGNLearner).parameters["temporal_coefficient"].default == 0.03
+    agent = DGNAgent("coordination", **TINY).fit(16, progress_bar=False)
+    assert agent.get_params()["temporal_coefficient"] == agent.learner.temporal_coefficient == 0.03
+    loss, metrics = agent.learner.loss(agent.replay.sample(8, np.random.default_rng(0)))
+    assert float(loss) == pytest.approx(float(metrics["q_loss"]) + 0.03 * float(metrics["relation_kl"]))
 
 
 def test_dgn_exploration_decays_linearly_and_deterministic_predict_is_greedy():
