@@ -29,7 +29,9 @@ class Graph:
       receivers: int32 [E], the agent each directed edge ends at.
 
     Build it with `from_edges` or one of the topology builders rather than directly;
-    the constructor only checks, it does not symmetrise or sort.
+    the constructor only checks, it does not symmetrise or sort. It raises ValueError on a
+    self loop (an agent would receive its own action as a neighbour's) and on a duplicate
+    edge (that neighbour would count twice), naming the edges.
     """
 
     num_nodes: int
@@ -38,6 +40,7 @@ class Graph:
 
     def __post_init__(self):
         _check_edge_arrays(self.num_nodes, self.senders, self.receivers)
+        _check_simple(self.num_nodes, np.asarray(self.senders), np.asarray(self.receivers))
         object.__setattr__(self, "senders", np.array(self.senders, np.int32))  # own copies, frozen below
         object.__setattr__(self, "receivers", np.array(self.receivers, np.int32))
         self.senders.setflags(write=False)
@@ -105,6 +108,20 @@ def _check_edge_arrays(num_nodes, senders, receivers):
                          f"and {receivers.shape[0]}.")
 
 
+def _check_simple(num_nodes, senders, receivers, shown: int = 5):
+    """Raises ValueError naming the first `shown` self loops, else duplicate edges."""
+    loops = senders == receivers
+    if np.any(loops):
+        names = ", ".join(f"{s} -> {s}" for s in senders[loops][:shown])
+        raise ValueError(f"Graph has {int(loops.sum())} self loops (an agent is not its own neighbour): {names}.")
+    keys, counts = np.unique(receivers.astype(np.int64) * num_nodes + senders, return_counts=True)
+    if np.any(counts > 1):
+        names = ", ".join(f"{key % num_nodes} -> {key // num_nodes} ({count} times)"
+                          for key, count in zip(keys[counts > 1][:shown], counts[counts > 1][:shown]))
+        raise ValueError(f"Graph has duplicate edges: {names}. Each edge may appear once; `from_edges` "
+                         f"merges duplicate links.")
+
+
 def reverse_edge_index(senders: np.ndarray, receivers: np.ndarray, num_nodes: int) -> np.ndarray:
     """For each directed edge s -> r, the index of the edge r -> s, or -1 if there is none.
 
@@ -132,7 +149,8 @@ def from_edges(num_nodes: int, edges) -> Graph:
     Args:
       num_nodes: number of agents N.
       edges: int array-like [L, 2] of (i, j) pairs; each link is used in both
-        directions. Duplicates are merged; self loops are rejected.
+        directions. Duplicate links ((i, j) twice, or both (i, j) and (j, i)) are merged
+        into one; a self loop (i, i) raises ValueError.
 
     Returns:
       The canonical `Graph`.

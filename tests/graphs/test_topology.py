@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from keras_ip.graphs import Graph, from_edges, full, grid, knn, random
+from keras_ip.graphs import KNN, Graph, from_edges, full, grid, knn, random
 from keras_ip.graphs.resolve import resolve_graph
 
 # 0 - 1 - 2 - 3 with an extra link 0 - 3 given twice and in both directions, plus 2 - 1 reversed.
@@ -155,9 +155,11 @@ def test_arrays_are_read_only():
     (lambda: random(5, 5, seed=0), "Received: k=5"),
     (lambda: Graph(3, [0, 1], [1]), "same length. Received 2 and 1"),
     (lambda: Graph(3, [[0, 1]], [[1, 0]]), "senders must be a 1-D array"),
+    (lambda: Graph(3, [0, 1, 1, 2], [1, 0, 1, 2]), r"self loops \(an agent is not its own neighbour\): 1 -> 1, 2 -> 2"),
+    (lambda: Graph(3, [1, 0, 1, 2, 1], [0, 1, 0, 1, 0]), r"duplicate edges: 1 -> 0 \(3 times\)\. .*from_edges"),
 ], ids=["out_of_range", "negative", "flat_edges", "edges_2x3", "self_loop", "float_dtype", "num_nodes_0",
         "grid_rows_0", "full_bool", "knn_k_too_big", "knn_nan", "knn_1d", "random_k_too_big",
-        "length_mismatch", "graph_2d_senders"])
+        "length_mismatch", "graph_2d_senders", "graph_self_loops", "graph_duplicates"])
 def test_errors(build, message):
     with pytest.raises(ValueError, match=message):
         build()
@@ -207,3 +209,12 @@ def test_directed_knn_gives_exactly_k_in_neighbours_each():
     np.testing.assert_array_equal(graph.reverse, [1, 0, -1, -1])
     two = knn(np.random.default_rng(0).normal(size=(9, 2)), 3, symmetric=False)
     assert two.num_edges == 27 and np.all(two.degrees() == 3)
+
+
+def test_directed_and_dynamic_knn_give_no_self_loops_or_duplicates_even_for_coincident_agents():
+    positions = np.zeros((5, 2))  # every distance 0: ties broken by the lower index, self excluded
+    for graph in (knn(positions, 2, symmetric=False), KNN(k=8).build(positions)):
+        assert not np.any(graph.senders == graph.receivers)
+        keys = graph.receivers.astype(np.int64) * 5 + graph.senders
+        assert len(np.unique(keys)) == graph.num_edges
+    np.testing.assert_array_equal(knn(positions, 2, symmetric=False).senders, [1, 2, 0, 2, 0, 1, 0, 1, 0, 1])
