@@ -41,6 +41,18 @@ def fresh_initializer(initializer):
     return tf.keras.initializers.get(tf.keras.initializers.serialize(initializer))
 
 
+def per_slice(initializer):
+    """Initialises a stacked [S, in, out] kernel (S groups or copies) as S independent [in, out]
+    draws. Given the 3-D shape, Keras' fan-based initialisers would count S into fan-in and
+    fan-out (glorot: variance 2 / (S in + S out) instead of 2 / (in + out))."""
+    initializer = tf.keras.initializers.get(initializer)
+
+    def initialize(shape, dtype=None):
+        return tf.stack([fresh_initializer(initializer)(shape[1:], dtype) for _ in range(shape[0])])
+
+    return initialize
+
+
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
 class GroupedDense(tf.keras.layers.Layer):
     """A Dense layer per agent group: row i is transformed by the kernel of group_ids[i].
@@ -65,7 +77,8 @@ class GroupedDense(tf.keras.layers.Layer):
 
     def build(self, input_shape):
         d = int(input_shape[-1])
-        self.kernel = self.add_weight("kernel", [self.num_groups, d, self.units], initializer="glorot_uniform")
+        self.kernel = self.add_weight("kernel", [self.num_groups, d, self.units],
+                                      initializer=per_slice("glorot_uniform"))  # each group's [d, units] a glorot draw
         self.bias = self.add_weight("bias", [self.num_groups, self.units], initializer="zeros")
 
     def call(self, inputs, group_ids):

@@ -24,20 +24,10 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_int
-from keras_ip.layers.base import UNWEIGHTED_AGGREGATIONS, GraphOps, GroupedDense, check_aggregation, fresh_initializer
+from keras_ip.layers.base import UNWEIGHTED_AGGREGATIONS, GraphOps, GroupedDense, check_aggregation, per_slice
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE
 
 CRITIC_KINDS = ("value", "discrete_q", "continuous_q")
-
-
-def _per_copy(initializer):
-    """Initialises a stacked [copies, in, out] kernel as `copies` independent [in, out] draws."""
-    initializer = tf.keras.initializers.get(initializer)
-
-    def initialize(shape, dtype=None):
-        return tf.stack([fresh_initializer(initializer)(shape[1:], dtype) for _ in range(shape[0])])
-
-    return initialize
 
 
 def stacked_matmul(inputs, kernel, frozen: bool = False):
@@ -72,7 +62,7 @@ class StackedDense(tf.keras.layers.Layer):
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", [self.copies, int(input_shape[-1]), self.units],
-                                      initializer=_per_copy("glorot_uniform"))
+                                      initializer=per_slice("glorot_uniform"))
         self.bias = self.add_weight("bias", [self.copies, self.units], initializer="zeros") if self.use_bias else None
         super().build(input_shape)
 
