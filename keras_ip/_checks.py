@@ -13,3 +13,10 @@ def check_int(name: str, value, minimum: int = 1) -> int:
     if not is_int(value) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
     return int(value)
+
+
+def check_bool(name: str, value) -> bool:
+    """Returns `value` if it is True or False (numpy bools included); raises ValueError naming it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
+    return bool(value)

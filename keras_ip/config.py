@@ -36,8 +36,10 @@ class IPConfig:
         action messages, so it always sees a_Ni.
       encoder_layers: depth of each network's input MLP.
       aggregation: how every network combines its neighbours' messages: "mean" (default) or
-        the paper's "sum". On a k-NN graph the mean is the sum / k, the same function family,
-        but it learns much faster (docs/index.md gives the measurements). "attention": the
+        the paper's "sum". The mean learns much faster (docs/index.md gives the measurements)
+        but forgets how many neighbours an agent has (on a k-NN graph, where all have k, it is
+        the sum / k); every network therefore also reads log(1 + in-degree) next to the
+        observation (`keras_ip.layers.base`). "attention": the
         mean-field policy weighs its neighbours by learned attention
         (`keras_ip.layers.NeighbourAttention`) and the critics average.
       learning_rate: Adam learning rate of all networks. The paper lists 0.01; here that

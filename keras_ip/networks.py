@@ -112,6 +112,9 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
         round of action messages so it sees a_Ni.
       aggregation: "mean" or "sum" of the neighbours' messages, in every network; or
         "attention" in the policy (mean-field only), with averaging critics.
+
+    Every network encodes [s_i, log(1 + in-degree_i)] (the layers' `degree_input` default), so
+    averaging over neighbours does not hide how many an agent has.
     """
     q_kind = "discrete_q" if action_spec.discrete else "continuous_q"
 

@@ -7,6 +7,10 @@ the concatenation of the encoder's and every relation layer's output.
 MFQ (Yang et al. 2018): Q(s_i, a_i, abar_i), an observation encoder whose output is
 concatenated with the neighbours' mean action abar_i before the Q head.
 
+Attention and the mean action both average over neighbours, which hides how many there are;
+by default both encoders read [O_i, log(1 + |N(i)|)] (`degree_input`, see
+`keras_ip.layers.base`), so Q can follow a reward that sums over an agent's edges.
+
 A policy wrapper (`EpsilonGreedy`, `BoltzmannPolicy`) maps a GraphTensor to action logits,
 so `keras_ip.sac.policy.compiled_actions` acts with it (argmax greedy, Gumbel-max samples)
 and `keras_ip.export` serves it, as for the IP actor.
@@ -19,7 +23,7 @@ import math
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from keras_ip._checks import check_int
+from keras_ip._checks import check_bool, check_int
 from keras_ip.baselines import losses
 from keras_ip.graphs.tensor import AGENTS
 from keras_ip.layers.base import GraphOps, encode_states, make_encoder
@@ -88,6 +92,7 @@ class DGNNetwork(tf.keras.Model):
       num_actions: A. units: width of every layer. conv_layers: relation layers (>= 1).
       heads: attention heads per relation layer. encoder_layers: depth of the encoder MLP.
       num_groups: agent groups, each with its own first encoder layer.
+      degree_input: the encoder reads log(1 + in-degree) after the observation (default True).
     Call args:
       graph: `tfgnn.GraphTensor` of joint observations.
       return_attention: also return the last relation layer's attention.
@@ -96,7 +101,7 @@ class DGNNetwork(tf.keras.Model):
     """
 
     def __init__(self, num_actions: int, units: int = 128, conv_layers: int = 2, heads: int = 4,
-                 encoder_layers: int = 1, num_groups: int = 1, **kwargs):
+                 encoder_layers: int = 1, num_groups: int = 1, degree_input: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.num_actions = check_int("num_actions", num_actions)
         self.units = check_int("units", units)
@@ -104,13 +109,14 @@ class DGNNetwork(tf.keras.Model):
         self.heads = check_int("heads", heads)
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.num_groups = check_int("num_groups", num_groups)
+        self.degree_input = check_bool("degree_input", degree_input)
         self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups, _dense)
         self.relations = [RelationAttention(self.units, self.heads, name=f"relation_{m}")
                           for m in range(self.conv_layers)]
         self.q_head = _dense(self.num_actions, None, "q")
 
     def call(self, graph: tfgnn.GraphTensor, return_attention: bool = False):
-        features = [encode_states(graph, self.encoder)]                      # [nodes, units] each
+        features = [encode_states(graph, self.encoder, self.degree_input)]  # [nodes, units] each
         for relation in self.relations:
             h, attention = relation(features[-1], graph)
             features.append(h)
@@ -120,6 +126,7 @@ class DGNNetwork(tf.keras.Model):
     def get_config(self):
         return dict(super().get_config(), num_actions=self.num_actions, units=self.units,
                     conv_layers=self.conv_layers, heads=self.heads, encoder_layers=self.encoder_layers,
+                    degree_input=self.degree_input,
                     num_groups=self.num_groups)
 
 
@@ -152,6 +159,7 @@ class MeanFieldQNetwork(tf.keras.Model):
     Init args:
       num_actions: A. units: width of every layer. encoder_layers: depth of the encoder MLP.
       num_groups: agent groups, each with its own first encoder layer.
+      degree_input: the encoder reads log(1 + in-degree) after the observation (default True).
     Call args:
       graph: `tfgnn.GraphTensor` of joint observations.
       mean_actions: float32 [nodes, A], abar_i.
@@ -159,19 +167,22 @@ class MeanFieldQNetwork(tf.keras.Model):
       Q [nodes, A].
     """
 
-    def __init__(self, num_actions: int, units: int = 128, encoder_layers: int = 1, num_groups: int = 1, **kwargs):
+    def __init__(self, num_actions: int, units: int = 128, encoder_layers: int = 1, num_groups: int = 1,
+                 degree_input: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.num_actions = check_int("num_actions", num_actions)
         self.units = check_int("units", units)
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.num_groups = check_int("num_groups", num_groups)
+        self.degree_input = check_bool("degree_input", degree_input)
         self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups, _dense)
         self.hidden = _dense(self.units, "relu", "hidden")
         self.q_head = _dense(self.num_actions, None, "q")
 
     def encode(self, graph: tfgnn.GraphTensor):
-        """MLP(s_i), [nodes, units]: computed once, read by every `q_values` call on the same states."""
-        return encode_states(graph, self.encoder)
+        """MLP(s_i), or MLP([s_i, log(1 + |N(i)|)]) with the degree input, [nodes, units]: computed
+        once, read by every `q_values` call on the same states."""
+        return encode_states(graph, self.encoder, self.degree_input)
 
     def q_values(self, states, mean_actions):
         """[nodes, units] encoded states and abar [nodes, A] -> Q [nodes, A]."""
@@ -182,7 +193,7 @@ class MeanFieldQNetwork(tf.keras.Model):
 
     def get_config(self):
         return dict(super().get_config(), num_actions=self.num_actions, units=self.units,
-                    encoder_layers=self.encoder_layers, num_groups=self.num_groups)
+                    encoder_layers=self.encoder_layers, num_groups=self.num_groups, degree_input=self.degree_input)
 
 
 class BoltzmannPolicy(tf.keras.Model):

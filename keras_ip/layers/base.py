@@ -10,10 +10,15 @@ tensors and hands them, with bound broadcast/pool callables, to one abstract met
 
 `agg` is the paper's sum, the mean over the in-neighbours (`aggregation="mean"`, the
 default) or, in the mean-field layer, a weighted sum with learned attention weights
-(`aggregation="attention"`, see `NeighbourAttention`). On a k-NN graph the mean is the sum
-divided by k, the same function family, but it keeps every message at the scale of one
-neighbour's: with the sum, the neighbour weights see inputs k times larger, so Adam's steps
-move the output k times as far and learning is slower (measured in `docs/index.md`).
+(`aggregation="attention"`, see `NeighbourAttention`). The mean keeps every message at the
+scale of one neighbour's: with the sum, the neighbour weights see inputs k times larger, so
+Adam's steps move the output k times as far and learning is slower (measured in
+`docs/index.md`). But the mean is not the same function family as the sum: it forgets how
+many neighbours there were. Where degrees differ (the grid's corners, borders and centre; road
+networks) and observations are alike, every agent gets the same context, and no network can
+represent a quantity that sums over an agent's edges (the coordination game's reward). Only
+on a graph where every agent has k neighbours is the mean the sum / k. `degree_input=True`
+gives the encoder the degree back: its input is [s_i, log(1 + |N(i)|)] (`state_inputs`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from keras_ip._checks import check_int
+from keras_ip._checks import check_bool, check_int
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE, IN_NEIGHBOURS, NEIGHBOURS, OUT_NEIGHBOURS, REVERSE
 
 
@@ -91,10 +96,22 @@ class GroupedDense(tf.keras.layers.Layer):
                     activation=tf.keras.activations.serialize(self.activation))
 
 
-def encode_states(graph: tfgnn.GraphTensor, encoder: list) -> tf.Tensor:
-    """Runs an encoder MLP whose first layer may be a `GroupedDense`. Returns [nodes, units]."""
+def state_inputs(graph: tfgnn.GraphTensor, degree_input: bool, ops: "GraphOps | None" = None) -> tf.Tensor:
+    """What an encoder reads: s_i, float32 [nodes, obs_dim], or with `degree_input`
+    [s_i, log(1 + |N(i)|)], [nodes, obs_dim + 1]. `ops`: the graph's `GraphOps`, to reuse its
+    in-degree (built here when None)."""
+    states = graph.node_sets[AGENTS][HIDDEN_STATE]                            # [nodes, obs_dim]
+    if not degree_input:
+        return states
+    return tf.concat([states, (ops or GraphOps(graph)).log_degree()], axis=-1)  # [nodes, obs_dim + 1]
+
+
+def encode_states(graph: tfgnn.GraphTensor, encoder: list, degree_input: bool = False,
+                  ops: "GraphOps | None" = None) -> tf.Tensor:
+    """Runs an encoder MLP whose first layer may be a `GroupedDense` on `state_inputs(graph,
+    degree_input, ops)`. Returns [nodes, units]."""
     agents = graph.node_sets[AGENTS]
-    h = agents[HIDDEN_STATE]
+    h = state_inputs(graph, degree_input, ops)
     for layer in encoder:
         h = layer(h, agents[GROUP]) if isinstance(layer, GroupedDense) else layer(h)
     return h
@@ -201,6 +218,10 @@ class GraphOps:
             self._in_degree = self.sum_at_receivers(ones[:, None])[:, 0]
         return self._in_degree
 
+    def log_degree(self) -> tf.Tensor:
+        """float32 [nodes, 1]: log(1 + in-degree), the degree input of `state_inputs`."""
+        return tf.math.log1p(self.in_degree())[:, None]
+
     def normalise(self, sums: tf.Tensor, counts: tf.Tensor) -> tf.Tensor:
         """Sums [rows, ...] of `counts` [rows] values each -> their aggregate: the sums
         themselves, or with aggregation="mean" sums / max(counts, 1)."""
@@ -277,6 +298,9 @@ class PropagationBase(tf.keras.layers.Layer):
       aggregation: "mean" (default), "sum" (the paper's) or, where the variant supports it,
         "attention": how each agent combines its in-neighbours' messages (see the module
         docstring).
+      degree_input: encode [s_i, log(1 + |N(i)|)] instead of s_i (default), so that a mean
+        (or attention) over neighbours does not hide how many there are (module docstring);
+        False encodes s_i alone, as the paper does.
       kernel_initializer, bias_initializer: for every Dense sublayer.
 
     Call args:
@@ -287,10 +311,11 @@ class PropagationBase(tf.keras.layers.Layer):
     """
 
     def __init__(self, units: int = 128, hops: int = 2, intention_dim: int = 2, encoder_layers: int = 1,
-                 num_groups: int = 1, aggregation: str = "mean", kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 num_groups: int = 1, aggregation: str = "mean", degree_input: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.aggregation = check_aggregation(aggregation, self.aggregations)
+        self.degree_input = check_bool("degree_input", degree_input)
         self.units = check_int("units", units)
         self.hops = check_int("hops", hops)
         self.intention_dim = check_int("intention_dim", intention_dim)
@@ -321,9 +346,10 @@ class PropagationBase(tf.keras.layers.Layer):
         return tf.nn.relu(self.state_self[hop - 1](h) + self.state_neighbours[hop - 1](ops.aggregate_neighbours(h)))
 
     def call(self, graph: tfgnn.GraphTensor) -> tf.Tensor:
-        h0 = encode_states(graph, self.encoder)               # [nodes, units]
-        mu0 = self.intention(h0)                              # [nodes, intention_dim]
-        return self.propagate(h0, mu0, GraphOps(graph, self.aggregation))
+        ops = GraphOps(graph, self.aggregation)
+        h0 = encode_states(graph, self.encoder, self.degree_input, ops)  # [nodes, units]
+        mu0 = self.intention(h0)                                         # [nodes, intention_dim]
+        return self.propagate(h0, mu0, ops)
 
     def propagate(self, h0: tf.Tensor, mu0: tf.Tensor, ops: GraphOps) -> tf.Tensor:
         """Runs the variant's M hops. Returns [nodes, units]."""
@@ -332,5 +358,6 @@ class PropagationBase(tf.keras.layers.Layer):
     def get_config(self):
         return dict(super().get_config(), units=self.units, hops=self.hops, intention_dim=self.intention_dim,
                     encoder_layers=self.encoder_layers, num_groups=self.num_groups, aggregation=self.aggregation,
+                    degree_input=self.degree_input,
                     kernel_initializer=tf.keras.initializers.serialize(self.kernel_initializer),
                     bias_initializer=tf.keras.initializers.serialize(self.bias_initializer))

@@ -14,7 +14,8 @@ class IndependentPropagation(PropagationBase):
       mu_i^m = relu(W1^m h_i^{m-1} + W2^m mu_i^{m-1} + b^m),  h_i^m = relu(W^m h_i^{m-1} + b),
 
     i.e. the mean-field update with every neighbour sum removed: agent i's output depends on
-    s_i only. (The critics still see neighbours' actions, as in the paper's ablation.)
+    s_i only, and with degree_input (the default) on its number of neighbours, no message from
+    them. (The critics still see neighbours' actions, as in the paper's ablation.)
 
     Init args: see `PropagationBase`.
     Call args:

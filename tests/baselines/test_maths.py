@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_ip.baselines import DGNNetwork, RelationAttention, losses
+from keras_ip.baselines import DGNNetwork, MeanFieldQNetwork, RelationAttention, losses
 from keras_ip.graphs import from_edges, graph_tensor
 from keras_ip.layers.base import GraphOps
+from tests.layers.test_degree_input import assert_fits_only_with_the_degree
 
 # The path 0 - 1 - 2. Edges sorted by (receiver, sender): 1->0, 0->1, 2->1, 1->2.
 PATH = from_edges(3, [(0, 1), (1, 2)])
@@ -80,6 +81,16 @@ def test_dgn_q_head_reads_the_encoder_and_every_relation_layer():
     q, (log_self, log_edges) = network(graph_tensor(H, PATH), return_attention=True)
     assert q.shape == (3, 3) and log_self.shape == (3, 1) and log_edges.shape == (4, 1)
     assert network.q_head.kernel.shape == (4 * 3, 3)  # encoder + 2 relation layers, 4 units each
+
+
+@pytest.mark.parametrize("cls, kwargs, call", [
+    (DGNNetwork, dict(conv_layers=1, heads=1), lambda network, graph: network(graph)),
+    (MeanFieldQNetwork, {}, lambda network, graph: network(graph, tf.fill([9, 2], 0.5))),
+], ids=["DGN", "MFQ"])
+def test_q_networks_read_the_degree_by_default_and_fit_a_degree_target_only_with_it(cls, kwargs, call):
+    """Attention (DGN) and the mean action (MFQ) both average over neighbours: blind to the degree."""
+    assert cls(2).get_config()["degree_input"] is True
+    assert_fits_only_with_the_degree(lambda degree_input: cls(2, units=16, degree_input=degree_input, **kwargs), call)
 
 
 def test_epsilon_greedy_by_hand():

@@ -31,7 +31,8 @@ def test_mpe2_heterogeneous_groups_get_their_own_encoders():
     agent = IPAgent(env, graph="full", **TINY)
     assert agent.adapter.group_names == ["adversary", "agent"] and agent.adapter.group_obs_dims == [8, 10]
     first = agent.networks.actor.propagation.encoder[0]
-    assert type(first).__name__ == "GroupedDense" and first.kernel.shape == (2, 10, 16)
+    # [groups, padded obs 10 + the degree input, units]
+    assert type(first).__name__ == "GroupedDense" and first.kernel.shape == (2, 10 + 1, 16)
     agent.fit(12, progress_bar=False)
     actions = agent.predict(agent.adapter.reset(seed=1))
     assert actions.shape == (3, 5) and np.all((actions >= 0) & (actions <= 1))

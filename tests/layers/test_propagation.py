@@ -18,7 +18,9 @@ BIAS = np.array([-2.5, 0.0], np.float32)
 
 
 def _hand_weights(layer):
-    """h0_i = relu([s_i, -s_i]) = [s_i, 0]; mu0_i = softmax([s_i, 0]) = [sigmoid(s_i), 1 - sigmoid(s_i)]."""
+    """h0_i = relu([s_i, -s_i]) = [s_i, 0]; mu0_i = softmax([s_i, 0]) = [sigmoid(s_i), 1 - sigmoid(s_i)].
+
+    The layer reads s_i alone (degree_input=False), as in the paper's equations worked below."""
     layer(graph_tensor(STATES, PATH))  # build
     layer.encoder[0].set_weights([np.array([[1.0, -1.0]], np.float32), np.zeros(2, np.float32)])
     layer.intention.set_weights([np.array([[1.0, 0.0], [0.0, 0.0]], np.float32), np.zeros(2, np.float32)])
@@ -32,7 +34,7 @@ def _hand_weights(layer):
     # node 2 (N={1}): [3 - 2.5 + 0.8807971, 0.1192029] = [1.3807971, 0.1192029]
     ("sum", [1.1836327, 0.3163673]), ("mean", [0.34181635, 0.15818365])])
 def test_mean_field_one_hop_matches_hand_computation(aggregation, node_1):
-    layer = MeanFieldPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation)
+    layer = MeanFieldPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation, degree_input=False)
     _hand_weights(layer)
     layer.w_state[0].set_weights([IDENTITY, BIAS])
     layer.w_intention[0].set_weights([IDENTITY])
@@ -44,7 +46,7 @@ def test_mean_field_one_hop_matches_hand_computation(aggregation, node_1):
 # marginal (two incoming messages) differs between sum and mean: [1, 0] + ([0, 0] + [0.5, 0]) / 2.
 @pytest.mark.parametrize("aggregation, node_1", [("sum", [1.5, 0.0]), ("mean", [1.25, 0.0])])
 def test_loopy_bp_one_hop_matches_hand_computation(aggregation, node_1):
-    layer = LoopyBPPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation)
+    layer = LoopyBPPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation, degree_input=False)
     _hand_weights(layer)
     layer.w_message_state[0].set_weights([IDENTITY, BIAS])
     layer.w_message_in[0].set_weights([IDENTITY])
@@ -91,7 +93,10 @@ def _incoming(layer, adjacency, node_values):
 
 
 def _reference_prefix(layer, states, adjacency):
-    """h^0 .. h^{M-1} and mu^0 with a dense adjacency (adjacency[j, i] = edge j -> i)."""
+    """h^0 .. h^{M-1} and mu^0 with a dense adjacency (adjacency[j, i] = edge j -> i); the
+    encoder reads [s_i, log(1 + in-degree_i)] with the degree input."""
+    if layer.degree_input:
+        states = np.concatenate([states, np.log1p(adjacency.sum(0))[:, None]], axis=1)
     h = _relu(_dense(layer.encoder[0], states))
     hs = [h]
     for m in range(layer.hops - 1):
@@ -131,9 +136,10 @@ def reference_loopy_bp(layer, states, adjacency):
 @pytest.mark.parametrize("graph", [random(7, 2, seed=3), knn(np.random.default_rng(5).normal(size=(7, 2)), 2,
                                                                   symmetric=False)], ids=["random", "directed_knn"])
 @pytest.mark.parametrize("aggregation", ["sum", "mean"])
-def test_two_hops_match_dense_reference(cls, reference, graph, aggregation):
+@pytest.mark.parametrize("degree_input", [True, False])
+def test_two_hops_match_dense_reference(cls, reference, graph, aggregation, degree_input):
     states = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
-    layer = cls(units=5, hops=2, intention_dim=3, aggregation=aggregation)
+    layer = cls(units=5, hops=2, intention_dim=3, aggregation=aggregation, degree_input=degree_input)
     actual = layer(graph_tensor(states, graph)).numpy()
     np.testing.assert_allclose(actual, reference(layer, states, graph.adjacency()), rtol=1e-4, atol=1e-5)
 
@@ -149,13 +155,19 @@ def test_batched_components_do_not_leak_into_each_other(cls):
 
 
 def test_propagation_uses_neighbours_and_independent_does_not():
+    """Two rings, every agent of degree 2 in both, with different neighbours; and disjoint pairs
+    (degree 1). The independent layer reads its own state and, with the degree input, its degree."""
     states = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
-    ring, pairs = from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]), from_edges(4, [(0, 1), (2, 3)])
+    ring, other_ring = from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]), from_edges(4, [(0, 2), (2, 1), (1, 3), (3, 0)])
+    pairs = from_edges(4, [(0, 1), (2, 3)])
     for cls in (MeanFieldPropagation, LoopyBPPropagation):
         layer = cls(units=8, hops=2, intention_dim=3)
-        assert not np.allclose(layer(graph_tensor(states, ring)), layer(graph_tensor(states, pairs)))
+        assert not np.allclose(layer(graph_tensor(states, ring)), layer(graph_tensor(states, other_ring)))
     independent = IndependentPropagation(units=8, hops=2, intention_dim=3)
-    np.testing.assert_allclose(independent(graph_tensor(states, ring)), independent(graph_tensor(states, pairs)))
+    np.testing.assert_allclose(independent(graph_tensor(states, ring)), independent(graph_tensor(states, other_ring)))
+    assert not np.allclose(independent(graph_tensor(states, ring)), independent(graph_tensor(states, pairs)))
+    blind = IndependentPropagation(units=8, hops=2, intention_dim=3, degree_input=False)
+    np.testing.assert_allclose(blind(graph_tensor(states, ring)), blind(graph_tensor(states, pairs)))
 
 
 @pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, IndependentPropagation])
