@@ -32,6 +32,8 @@ class IPAgent(Estimator):
       env: a PettingZoo `ParallelEnv` (or its `keras_ip.envs.from_pettingzoo` adapter), or a
         registered name for `keras_ip.make_env`.
       env_kwargs: keyword arguments for `make_env` when `env` is a name (kept by `save`).
+      train_groups, fixed_policies: which agent groups learn and how the others act (the
+        paper's predator-prey protocol; see `keras_ip.group_policies`). Default: all learn.
       strategy: a `tf.distribute.Strategy` (e.g. `MirroredStrategy()`) that splits each
         update's batch across its devices; None for the default device. Not saved.
       Every other argument is a field of `keras_ip.config.IPConfig`, documented there.
@@ -43,16 +45,17 @@ class IPAgent(Estimator):
                  encoder_layers=1, aggregation="mean", learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2, target_entropy=None,
                  batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
                  gumbel_temperature=1.0, jit_compile=True, n_envs=1, replay_dtype="float32", replay_on_device=False,
-                 seed=None, env_kwargs=None, strategy=None):
+                 seed=None, env_kwargs=None, train_groups=None, fixed_policies=None, strategy=None):
         params = {name: value for name, value in locals().items() if name in FIELD_NAMES}
         self.strategy = strategy
-        super().__init__(env, env_kwargs, **params)
+        super().__init__(env, env_kwargs, train_groups, fixed_policies, **params)
 
     # ----------------------------------------------------------------------------- building
     def _build_model(self):
         c = self.config
         a = self.adapter
-        self.action_spec = (ActionSpec(num_actions=a.num_actions) if a.discrete
+        self.action_spec = (ActionSpec(num_actions=a.num_actions, group_num_actions=tuple(a.group_num_actions))
+                            if a.discrete
                             else ActionSpec(action_dim=a.action_dim, low=a.action_low, high=a.action_high))
         with self.strategy.scope() if self.strategy else contextlib.nullcontext():
             self.networks = build_networks(a.obs_dim, self.action_spec, c.propagation, c.units, c.hops, c.critic_hops,
@@ -61,7 +64,8 @@ class IPAgent(Estimator):
                                   learning_rate=c.learning_rate,
                                   gamma=c.gamma, tau=c.tau, alpha=c.alpha, target_entropy=c.target_entropy,
                                   gumbel_temperature=c.gumbel_temperature, jit_compile=c.jit_compile,
-                                  seed=None if c.seed is None else c.seed + 1, strategy=self.strategy)
+                                  seed=None if c.seed is None else c.seed + 1, strategy=self.strategy,
+                                  trained_weights=self.group_policies.trained_weights())
         act = (self.networks.actor, self.action_spec, self._act_generator, c.jit_compile)
         self._act_static = None if self._batcher is None else compiled_actions(*act, self._batcher)
         self._act_dynamic = compiled_actions(*act, self._to_dynamic_graph)
@@ -77,8 +81,10 @@ class IPAgent(Estimator):
         Learner settings (learning_rate, gamma, tau, alpha with a fixed alpha) apply to
         the live networks. Architecture settings (graph, propagation, hops, units,
         critic_hops, encoder_layers, aggregation) and jit_compile rebuild the networks with fresh
-        weights. Anything else (batch_size, train_freq, ...) applies from the next step;
-        a new seed is used from the next rebuild on.
+        weights. Replay settings (buffer_size, n_envs, replay_dtype, replay_on_device) rebuild
+        the replay buffer, with a warning when that discards transitions. Anything else
+        (batch_size, train_freq, ...) applies from the next step; a new seed is used from the
+        next rebuild on.
         """
         unknown = sorted(set(params) - set(FIELD_NAMES))
         if unknown:
@@ -88,6 +94,8 @@ class IPAgent(Estimator):
         if "alpha" in params and (params["alpha"] == "auto") != (self.config.alpha == "auto"):
             rebuild = True
         self.config = candidate
+        if self.replay is not None and not self._replay_matches_config():
+            self._discard_replay(f"set_params changed {sorted(params)}")
         if rebuild:
             self._build()
         else:

@@ -20,6 +20,8 @@ import os
 import pathlib
 import shutil
 import tempfile
+import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -34,12 +36,14 @@ from keras_ip.graphs.dynamic import KNN
 from keras_ip.graphs.resolve import resolve_graph
 from keras_ip.graphs.tensor import GraphBatcher, batch_graph_tensor
 from keras_ip.graphs.topology import Graph
+from keras_ip.group_policies import GroupPolicies
 from keras_ip.logger import Logger
 from keras_ip.replay import ReplayBuffer, ReplayStreams
 from keras_ip.replay_device import DeviceReplayBuffer
 
 CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
 CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
+_FAR_AWAY = 1e6  # where predict places agents that have left the episode when it builds a k-NN graph
 
 
 class Estimator:
@@ -49,12 +53,17 @@ class Estimator:
       env: a PettingZoo `ParallelEnv` (or its `keras_ip.envs.from_pettingzoo` adapter), or a
         registered name for `keras_ip.make_env`.
       env_kwargs: keyword arguments for `make_env` when `env` is a name (kept by `save`).
+      train_groups: the agent groups that learn (names as `keras_ip.envs.adapter.group_of`
+        gives them, e.g. ["adversary"]); None: every group without a fixed policy.
+      fixed_policies: {group: "random" | a keras-ip agent | callable obs dict -> action dict}
+        for the groups that do not learn (see `keras_ip.group_policies`); a group outside
+        `train_groups` and absent here acts uniformly at random.
       **params: the fields of `config_class` (graph, k, every, batch_size, ..., seed).
     """
 
     config_class = None  # set by every subclass
 
-    def __init__(self, env, env_kwargs=None, **params):
+    def __init__(self, env, env_kwargs=None, train_groups=None, fixed_policies=None, **params):
         self.config = self.config_class(**params)
         self.env_name = env if isinstance(env, str) else None
         self.env_kwargs = dict(env_kwargs or {})
@@ -65,12 +74,14 @@ class Estimator:
             env = env.env
         self.env = make_env(env, **self.env_kwargs) if self.env_name is not None else env
         self.adapter = ParallelEnvAdapter(self.env)
+        self.group_policies = GroupPolicies(self.adapter, train_groups, fixed_policies)
         self._check_environment()
         self.logger = Logger()
         self.num_timesteps = 0
         self.num_updates = 0
         self.replay = None
         self._rng = np.random.default_rng(self.config.seed)
+        self._fixed_rng = np.random.default_rng(None if self.config.seed is None else self.config.seed + 3)
         self._last_obs = None
         self._vector = None  # the environment copies fit collects from, made by fit
         self._build()
@@ -151,9 +162,12 @@ class Estimator:
         callback = callbacks_lib.callback_list(self, callbacks, progress_bar)
         c = self.config
         if self._vector is None or self._vector.num_envs != c.n_envs:
+            if self._vector is not None:
+                self._vector.close()
             self._vector = AdapterVector(self.adapter) if c.n_envs == 1 else vector_env(self.env, c.n_envs)
             self._last_obs = None
-        if self.replay is None or len(self.replay.buffers) != c.n_envs:
+        if self.replay is None or not self._replay_matches_config():
+            self._discard_replay("n_envs, buffer_size, replay_dtype or replay_on_device changed")
             self.replay = self._make_replay()
         callback.on_training_start(steps)
         collected = 0
@@ -171,48 +185,92 @@ class Estimator:
         callback.on_training_end()
         return self
 
+    def _replay_matches_config(self) -> bool:
+        """True when the replay has the layout the config asks for (streams, capacity, dtype, device)."""
+        c, replay = self.config, self.replay
+        return (len(replay.buffers) == c.n_envs and replay.capacity == c.buffer_size
+                and replay.obs_dtype == np.dtype(c.replay_dtype)
+                and (replay.buffer_type is DeviceReplayBuffer) == c.replay_on_device)
+
+    def _discard_replay(self, reason: str):
+        """Drops the replay buffer, warning when it held transitions."""
+        if self.replay is not None and len(self.replay):
+            warnings.warn(f"The replay buffer is rebuilt because {reason}; its {len(self.replay)} transitions are "
+                          "discarded, and updates wait until the new buffer holds learning_starts transitions.",
+                          stacklevel=3)
+        self.replay = None
+
     def _updates_due(self) -> int:
-        """gradient_steps updates for every multiple of train_freq the last collection step passed."""
+        """gradient_steps updates for every multiple of train_freq the last collection step passed,
+        once the replay holds learning_starts transitions (counted in the current buffer, so an agent
+        loaded without its replay refills it before updating)."""
         c = self.config
-        if self.num_timesteps < c.learning_starts or len(self.replay) == 0:
+        if len(self.replay) < max(c.learning_starts, 1):
             return 0
         previous = self.num_timesteps - self._vector.num_envs
         return c.gradient_steps * (self.num_timesteps // c.train_freq - previous // c.train_freq)
 
     def _collect_step(self) -> int:
-        """One step of every environment copy with one action call; returns the env steps taken (K)."""
+        """One step of every environment copy with one action call; returns the env steps taken (K).
+
+        Each copy keeps its own episode clock (copies in worker processes end at different
+        steps), and with graph="knn" its own graph, rebuilt when its clock is due and at its reset.
+        """
         vector, num_envs = self._vector, self._vector.num_envs
         if self._last_obs is None:
             self._last_obs = vector.reset(seed=self._next_env_seed())
             self._episode_return, self._episode_length = np.zeros(num_envs), np.zeros(num_envs, int)
+            self._alive = np.ones((num_envs, self.adapter.num_agents), bool)   # [K, N]
             self._graphs = self._copy_graphs() if self.graph_schedule else None
         obs, graphs = self._last_obs, self._graphs
         if self.num_timesteps < self.config.learning_starts:
             actions = np.stack([self.adapter.random_actions(self._rng) for _ in range(num_envs)])
         else:
             actions = self._act(obs, False, graphs)
+        actions = self._apply_fixed_policies(actions, obs, self._alive, vector.positions)
         next_obs, rewards, terminated, truncated, over = vector.step(actions)
-        if self.graph_schedule and self.graph_schedule.due(int(self._episode_length[0]) + 1):
-            self._graphs = self._copy_graphs()
+        self._episode_length += 1
+        if self.graph_schedule:
+            self._graphs = self._rebuilt_graphs(graphs, [self.graph_schedule.due(int(n)) for n in self._episode_length])
         for k in range(num_envs):
             edges = {} if graphs is None else dict(edges=(graphs[k].senders, graphs[k].receivers),
                                                    next_edges=(self._graphs[k].senders, self._graphs[k].receivers))
             self.replay.add(k, obs[k], actions[k], rewards[k], next_obs[k], terminated[k], truncated[k], **edges)
         self.num_timesteps += num_envs
         self._episode_return += rewards.sum(axis=1)
-        self._episode_length += 1
-        if self.graph_schedule:
-            self.graph = self._graphs[0]
+        self._alive &= ~(terminated | truncated)
         for k in np.flatnonzero(over):
             self.logger.record_episode(float(self._episode_return[k]), int(self._episode_length[k]))
         if over.all():
             self._last_obs = None
         elif over.any():  # worker copies end independently (never with the shared clock of a particle batch)
             self._last_obs = vector.reset_copies(over, seed=self._next_env_seed())
-            self._episode_return[over], self._episode_length[over] = 0.0, 0
+            self._episode_return[over], self._episode_length[over], self._alive[over] = 0.0, 0, True
+            if self.graph_schedule:  # the new episodes' first graphs, not the old episodes' last
+                self._graphs = self._rebuilt_graphs(self._graphs, over)
         else:
             self._last_obs = next_obs
         return num_envs
+
+    def _rebuilt_graphs(self, graphs: list, rebuild) -> list:
+        """A new list of the copies' k-NN graphs: copy k's rebuilt from its current positions where rebuild[k]."""
+        if not any(rebuild):
+            return graphs
+        positions = self._vector.positions()
+        return [(self._graph_from_env() if positions is None else self._graph_from_env(positions[k])) if due else graph
+                for k, (graph, due) in enumerate(zip(graphs, rebuild))]
+
+    def _apply_fixed_policies(self, actions, observations, alive, positions):
+        """The fixed groups' rows of `actions` [K, N, ...] replaced by their fixed policies' actions.
+
+        positions: a callable returning the copies' positions [K, N, 2] (or None), read only
+        when a fixed policy is a keras-ip agent (it may need them for its k-NN graph).
+        """
+        if self.group_policies.all_trained:
+            return actions
+        needs_positions = "agent" in self.group_policies.kinds.values()
+        return self.group_policies.apply(np.array(actions), observations, alive, self._fixed_rng,
+                                         positions() if needs_positions else None)
 
     def _next_env_seed(self):
         """Each reset's seed, drawn from the agent's generator (seeded by config.seed); None unseeded."""
@@ -221,36 +279,87 @@ class Estimator:
         return int(self._rng.integers(2**31 - 1))
 
     # ----------------------------------------------------------------------------- acting
-    def predict(self, observations, deterministic: bool = True, graph=None) -> np.ndarray:
-        """Every agent's action for one joint state [N, d] or a batch [B, N, d].
+    def predict(self, observations, deterministic: bool = True, graph=None, env=None, positions=None):
+        """Every agent's action: for the environment's observation dict, or for stacked arrays.
+
+        Example (the loop a PettingZoo user writes):
+          >>> observations, infos = env.reset(seed=0)
+          >>> while env.agents:
+          ...     observations, rewards, terminations, truncations, infos = env.step(
+          ...         agent.predict(observations, env=env))   # env= only needed for graph="knn"
 
         Args:
-          observations: float [N, d] or [B, N, d].
+          observations: the dict {agent: observation} that `env.reset()` / `env.step()`
+            return (agents absent from it, e.g. dead ones, get no action); or stacked float
+            arrays [N, d] (one joint state) / [B, N, d], rows in `env.possible_agents` order,
+            zero-padded to the largest group's observation size.
           deterministic: greedy actions (True) or samples from the policy.
-          graph: the `keras_ip.graphs.Graph` the agents communicate over; required for a
-            dynamic graph (graph="knn"), optional otherwise (defaults to the agent's graph).
+          graph: the `keras_ip.graphs.Graph` the agents communicate over (optional; defaults
+            to the agent's static graph). For a dynamic graph (graph="knn") give one of
+            graph, env or positions.
+          env: the environment the observations came from; with graph="knn" the agent reads
+            the agents' positions from it and builds its k-NN graph (ignored otherwise).
+          positions: float [N, 2] agent positions in agent order, instead of env.
         Returns:
-          int32 [N] / [B, N] (discrete) or float32 [N, k] / [B, N, k] within the action bounds.
+          for a dict, {agent: action} for the agents in it, each as its action space takes it
+          (int for Discrete, an array of the space's shape for Box), ready for `env.step`;
+          for arrays, int32 [N] / [B, N] (discrete) or float32 [N, k] / [B, N, k] within the
+          action bounds. Agents of groups with a fixed policy get that policy's actions.
         """
+        if isinstance(observations, Mapping):
+            return self._predict_dict(observations, deterministic, graph, env, positions)
         obs = np.asarray(observations, dtype=np.float32)
         single = obs.ndim == 2
         batch = obs[None] if single else obs
         expected = (self.adapter.num_agents, self.adapter.obs_dim)
         if batch.ndim != 3 or batch.shape[1:] != expected:
-            raise ValueError(f"observations must have shape {expected} (one joint state) or "
-                             f"[batch, {expected[0]}, {expected[1]}]. Received shape {obs.shape}.")
+            raise ValueError(f"observations must be the environment's observation dict, or have shape {expected} "
+                             f"(one joint state) or [batch, {expected[0]}, {expected[1]}]. Received shape {obs.shape}.")
         if not np.all(np.isfinite(batch)):
             raise ValueError("observations contain NaN or infinite values.")
-        if graph is None and self.graph_schedule:
-            raise ValueError('This agent uses graph="knn", rebuilt from positions; pass graph= (for example '
-                             "keras_ip.graphs.KNN(k).build(positions)) to predict.")
-        if graph is not None and (not isinstance(graph, Graph) or graph.num_nodes != expected[0]):
-            raise ValueError(f"graph must be a keras_ip.graphs.Graph over {expected[0]} agents. Received: {graph!r}")
+        graph = self._prediction_graph(graph, env, positions)
         actions = self._act(batch, bool(deterministic), graph)
+        alive = np.ones(batch.shape[:2], bool)
+        actions = self._apply_fixed_policies(actions, batch, alive, lambda: None if positions is None else
+                                             np.broadcast_to(positions, (batch.shape[0],) + np.shape(positions)))
         return actions[0] if single else actions
 
+    def _predict_dict(self, observations: Mapping, deterministic, graph, env, positions) -> dict:
+        stacked = self.adapter.stack_observations(observations)                       # [N, d]
+        alive = np.isin(self.adapter.agents, list(observations))                       # [N]
+        if positions is None and env is not None and self.graph_schedule is not None:
+            positions = self.adapter.env_positions(env)
+            if positions is None:
+                raise ValueError(f"graph=\"knn\" needs agent positions, and {type(env).__name__} exposes none; "
+                                 "pass graph= or positions= to predict.")
+            positions = np.where(np.isnan(positions), _FAR_AWAY * (1 + np.arange(len(positions)))[:, None], positions)
+        graph = self._prediction_graph(graph, None, positions)
+        actions = self._act(stacked[None], bool(deterministic), graph)
+        actions = self._apply_fixed_policies(actions, stacked[None], alive[None],
+                                             lambda: None if positions is None else np.asarray(positions)[None])
+        return self.adapter.action_dict(actions[0], [agent for agent in self.adapter.agents if agent in observations])
+
+    def _prediction_graph(self, graph, env, positions):
+        """The Graph `predict` acts on: `graph`, or a k-NN graph from positions (or env's), or None (static)."""
+        num_agents = self.adapter.num_agents
+        if graph is None and self.graph_schedule is not None:
+            if positions is None and env is not None:
+                positions = self.adapter.env_positions(env)
+            if positions is None:
+                raise ValueError('This agent uses graph="knn", rebuilt from positions; pass env= (the environment '
+                                 "the observations came from), positions= (float [N, 2]) or graph= to predict.")
+            positions = np.asarray(positions, np.float64)
+            if positions.shape != (num_agents, 2) or not np.all(np.isfinite(positions)):
+                raise ValueError(f"positions must be finite floats of shape ({num_agents}, 2). "
+                                 f"Received: shape={positions.shape}")
+            graph = self.graph_schedule.build(positions)
+        if graph is not None and (not isinstance(graph, Graph) or graph.num_nodes != num_agents):
+            raise ValueError(f"graph must be a keras_ip.graphs.Graph over {num_agents} agents. Received: {graph!r}")
+        return graph
+
     def evaluate(self, episodes: int = 10, deterministic: bool = True, seed=None, metrics: bool = False):
-        """Mean team return (sum of all agents' rewards over an episode) over `episodes` episodes.
+        """Mean team return (sum of the learning agents' rewards over an episode: every agent's, unless
+        some groups act by fixed policies) over `episodes` episodes.
 
         Uses the agent's environment; an unfinished training episode is abandoned, so the
         next `fit` starts a fresh one.
@@ -274,8 +383,11 @@ class Estimator:
             while True:
                 if self.graph_schedule and self.graph_schedule.due(step):
                     graph = self._graph_from_env()
-                obs, rewards, _, _, infos = self.adapter.step(self.predict(obs, deterministic, graph))
-                total, step = total + float(np.sum(rewards)), step + 1
+                actions = self._act(obs[None], bool(deterministic), graph)
+                actions = self._apply_fixed_policies(actions, obs[None], self.adapter.alive[None],
+                                                     AdapterVector(self.adapter).positions)
+                obs, rewards, _, _, infos = self.adapter.step(actions[0])
+                total, step = total + float(np.sum(rewards[self.group_policies.trained])), step + 1
                 if self.adapter.episode_over:
                     break
             returns.append(total)
@@ -291,8 +403,29 @@ class Estimator:
 
     # ----------------------------------------------------------------------------- save / load
     def export(self, path) -> str:
-        """Writes the policy as a SavedModel for TF Serving (see `keras_ip.export`)."""
-        return export_saved_model(self.policy_network, self.adapter.obs_dim, path)
+        """Writes the policy as a SavedModel for TF Serving, with `assets.extra/keras_ip.json`
+        describing its inputs (see `keras_ip.export`)."""
+        return export_saved_model(self.policy_network, self.adapter.obs_dim, path, self.adapter.num_groups,
+                                  self.serving_description())
+
+    def serving_description(self) -> dict:
+        """What a client needs to call the exported model (the JSON `export` writes beside it)."""
+        a = self.adapter
+        static = self.graph_schedule is None
+        description = {
+            "algorithm": type(self).__name__, "agents": a.agents, "group_names": a.group_names,
+            "groups": a.group_ids.tolist(), "has_groups": a.num_groups > 1, "obs_dim": a.obs_dim,
+            "obs_sizes": np.asarray(a.group_obs_dims)[a.group_ids].tolist(),
+            "senders": self.graph.senders.tolist() if static else None,
+            "receivers": self.graph.receivers.tolist() if static else None,
+            "knn_k": None if static else self.graph_schedule.k,
+            "trained": self.group_policies.trained.tolist()}
+        if a.discrete:
+            description.update(action_space="discrete",
+                               num_actions=np.asarray(a.group_num_actions)[a.group_ids].tolist())
+        else:
+            description.update(action_space="box", low=a.action_low.tolist(), high=a.action_high.tolist())
+        return description
 
     def save(self, path, include_replay: bool = False) -> str:
         """Saves config, graph, weights, optimiser state, counters, a SavedModel and
@@ -322,8 +455,10 @@ class Estimator:
             config["graph"] = None
         state = {"config": config, "env_name": self.env_name, "env_kwargs": self.env_kwargs,
                  "num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
-                 "rng_state": self._rng.bit_generator.state, "keras_ip_format": 1,
-                 "algorithm": type(self).__name__}
+                 "rng_state": self._rng.bit_generator.state, "fixed_rng_state": self._fixed_rng.bit_generator.state,
+                 "keras_ip_format": 1, "algorithm": type(self).__name__,
+                 "train_groups": None if self.group_policies.all_trained else self.group_policies.train_groups,
+                 "fixed_policies": self.group_policies.kinds}
         (directory / CONFIG_FILE).write_text(json.dumps(state, indent=2, default=_json_default))
         if self.graph_schedule is None:
             np.savez(directory / GRAPH_FILE, num_nodes=self.graph.num_nodes, senders=self.graph.senders,
@@ -334,13 +469,17 @@ class Estimator:
             np.savez(directory / REPLAY_FILE, **self.replay.state_dict(copy=False))  # written slots only
 
     @classmethod
-    def load(cls, path, env=None):
-        """Restores an agent written by `save`: weights, optimiser state, step count, config.
+    def load(cls, path, env=None, fixed_policies=None):
+        """Restores an agent written by `save`: weights, optimiser state, step count, config,
+        which groups learn.
 
         Args:
           path: the directory given to `save`.
           env: the environment to attach; None re-creates it from the registered name it
             was saved with.
+          fixed_policies: the fixed groups' policies, as given to the constructor. "random"
+            is saved; a callable or an agent is not and must be passed again (a group whose
+            one is missing acts at random, with a warning).
         """
         path = pathlib.Path(path)
         if not (path / CONFIG_FILE).exists():
@@ -358,16 +497,24 @@ class Estimator:
         if graph_spec != "knn":
             with np.load(path / GRAPH_FILE) as saved:  # the graph trained on, even for graph="random"
                 config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
+        missing = sorted(group for group, kind in state.get("fixed_policies", {}).items()
+                         if kind != "random" and group not in (fixed_policies or {}))
+        if missing:
+            warnings.warn(f"The saved agent's groups {missing} acted by a callable or an agent, which save cannot "
+                          f"keep; pass fixed_policies= to {cls.__name__}.load. They act at random now.", stacklevel=2)
+        groups = dict(train_groups=state.get("train_groups"), fixed_policies=fixed_policies)
         if env is None:
-            agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **config)
+            agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **groups, **config)
         else:
-            agent = cls(env, **config)
+            agent = cls(env, **groups, **config)
             agent.env_name, agent.env_kwargs = state["env_name"], state["env_kwargs"]
         if isinstance(graph_spec, str):
             agent.config.graph = graph_spec  # report the name it was built from; the graph stays the saved one
         agent._checkpoint().read(str(path / CHECKPOINT_DIR / "agent")).assert_existing_objects_matched()
         agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]
         agent._rng.bit_generator.state = state["rng_state"]
+        if "fixed_rng_state" in state:
+            agent._fixed_rng.bit_generator.state = state["fixed_rng_state"]
         if (path / REPLAY_FILE).exists():
             agent.replay = agent._make_replay()
             with np.load(path / REPLAY_FILE) as saved:
@@ -409,10 +556,11 @@ def signature_matches_config(cls, extra=()) -> bool:
 
     Args:
       cls: an `Estimator` subclass.
-      extra: its other init arguments besides self, env and env_kwargs (e.g. "strategy").
+      extra: its other init arguments besides self, env, env_kwargs, train_groups and fixed_policies
+        (e.g. "strategy").
     """
     parameters = inspect.signature(cls.__init__).parameters
     defaults = cls.config_class()
     names = [name for name in defaults.to_dict()]
     return all(name in parameters and parameters[name].default == getattr(defaults, name) for name in names) \
-        and set(parameters) - set(names) == {"self", "env", "env_kwargs", *extra}
+        and set(parameters) - set(names) == {"self", "env", "env_kwargs", "train_groups", "fixed_policies", *extra}

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from keras_ip.graphs.tensor import GROUP, graph_tensor
+from keras_ip.graphs.tensor import AGENTS, GROUP, graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.layers import PROPAGATION_LAYERS, CategoricalHead, NeighbourhoodCritic, TanhGaussianHead
 
@@ -25,17 +25,60 @@ class ActionSpec:
       num_actions: A for discrete actions, else None.
       action_dim: k for continuous actions, else None.
       low, high: float32 [k] bounds of continuous actions, else None.
+      group_num_actions: for agent groups with Discrete spaces of different sizes, each
+        group's A_g (max A_g = A): one head of A outputs, in which agent i may take only
+        actions [0, A_{g_i}) (`mask`); None when every agent has all A actions.
     """
 
     num_actions: int | None = None
     action_dim: int | None = None
     low: np.ndarray | None = None
     high: np.ndarray | None = None
+    group_num_actions: tuple | None = None
 
     def __post_init__(self):
         if (self.num_actions is None) == (self.action_dim is None):
             raise ValueError("ActionSpec needs exactly one of num_actions (discrete) or action_dim (continuous). "
                              f"Received: num_actions={self.num_actions}, action_dim={self.action_dim}")
+        if self.group_num_actions is not None:
+            sizes = tuple(int(n) for n in self.group_num_actions)
+            if self.num_actions is None or max(sizes) != self.num_actions or min(sizes) < 1:
+                raise ValueError("group_num_actions needs discrete actions, each group's count >= 1 and the largest "
+                                 f"equal to num_actions. Received: num_actions={self.num_actions}, "
+                                 f"group_num_actions={self.group_num_actions}")
+            object.__setattr__(self, "group_num_actions", None if len(set(sizes)) == 1 else sizes)
+
+    def mask(self, scores, graph: tfgnn.GraphTensor):
+        """Logits or Q-values [nodes, A] with the actions each agent's group lacks set to `INVALID_SCORE`
+        (read from the graph's "group" node feature); unchanged when all agents have all A actions.
+
+        INVALID_SCORE is finite, so softmax gives them probability exactly 0 and 0 * log p stays 0.
+        """
+        if self.group_num_actions is None:
+            return scores
+        limits = tf.gather(tf.constant(self.group_num_actions, tf.int32), graph.node_sets[AGENTS][GROUP])  # [nodes]
+        valid = tf.range(self.num_actions)[None, :] < limits[:, None]                                   # [nodes, A]
+        return tf.where(valid, scores, tf.cast(INVALID_SCORE, scores.dtype))
+
+    def mean_log_num_actions(self) -> float:
+        """log A, or the mean over groups of log A_g (for the default entropy target)."""
+        sizes = self.group_num_actions or (self.num_actions,)
+        return float(np.mean(np.log(sizes)))
+
+    def to_config(self) -> dict:
+        """JSON-ready fields (for `get_config` and the export's description)."""
+        return {"num_actions": self.num_actions, "action_dim": self.action_dim,
+                "low": None if self.low is None else np.asarray(self.low).tolist(),
+                "high": None if self.high is None else np.asarray(self.high).tolist(),
+                "group_num_actions": None if self.group_num_actions is None else list(self.group_num_actions)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "ActionSpec":
+        config = dict(config)
+        for name in ("low", "high"):
+            if config.get(name) is not None:
+                config[name] = np.asarray(config[name], np.float32)
+        return cls(**config)
 
     @property
     def discrete(self) -> bool:
@@ -57,24 +100,36 @@ class ActionSpec:
         return actions * half + centre
 
 
+INVALID_SCORE = -1e9  # the logit / Q-value of an action an agent's group does not have
+
+
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
 class Actor(tf.keras.Model):
     """The intention propagation network Lambda_theta(a | s): propagation layer + policy head.
 
     Call args:
       graph: `tfgnn.GraphTensor` of joint states.
+    Init args:
+      propagation: "mean_field", "loopy_bp" or "none". action_spec: the agents' `ActionSpec`
+        (or its `to_config()` dict). units, hops, encoder_layers, num_groups, aggregation:
+        as for `build_networks`.
     Call returns:
-      discrete: logits [nodes, A]; continuous: (mean, log_std), each [nodes, k] (pre-tanh).
+      discrete: logits [nodes, A] (actions an agent's group lacks at `INVALID_SCORE`);
+      continuous: (mean, log_std), each [nodes, k] (pre-tanh).
     """
 
     def __init__(self, propagation: str, action_spec: ActionSpec, units: int, hops: int, encoder_layers: int = 1,
                  num_groups: int = 1, aggregation: str = "mean", **kwargs):
         super().__init__(**kwargs)
+        if isinstance(action_spec, dict):
+            action_spec = ActionSpec.from_config(action_spec)
         if propagation not in PROPAGATION_LAYERS:
             raise ValueError(f"propagation must be one of {sorted(PROPAGATION_LAYERS)}. "
                              f"Received: propagation={propagation!r}")
         self.propagation_name = propagation
         self.action_spec = action_spec
+        self.units, self.hops, self.encoder_layers = units, hops, encoder_layers
+        self.num_groups, self.aggregation = num_groups, aggregation
         intention_dim = action_spec.num_actions if action_spec.discrete else 2 * action_spec.action_dim
         self.propagation = PROPAGATION_LAYERS[propagation](units=units, hops=hops, intention_dim=intention_dim,
                                                            encoder_layers=encoder_layers, num_groups=num_groups,
@@ -83,7 +138,13 @@ class Actor(tf.keras.Model):
                      else TanhGaussianHead(action_spec.action_dim, name="head"))
 
     def call(self, graph: tfgnn.GraphTensor):
-        return self.head(self.propagation(graph))
+        output = self.head(self.propagation(graph))
+        return self.action_spec.mask(output, graph) if self.action_spec.discrete else output
+
+    def get_config(self):
+        return dict(super().get_config(), propagation=self.propagation_name, action_spec=self.action_spec.to_config(),
+                    units=self.units, hops=self.hops, encoder_layers=self.encoder_layers, num_groups=self.num_groups,
+                    aggregation=self.aggregation)
 
 
 class Networks(NamedTuple):

@@ -396,6 +396,8 @@ class ReplayStreams:
     def __init__(self, num_streams: int, capacity: int, num_agents: int, obs_dim: int, seed=None,
                  buffer_type=ReplayBuffer, **kwargs):
         num_streams = check_int("num_streams", num_streams)
+        self.capacity, self.buffer_type = capacity, buffer_type
+        self.obs_dtype = np.dtype(kwargs.get("obs_dtype", np.float32))
         self.buffers = [buffer_type(capacity // num_streams, num_agents, obs_dim, seed=None if seed is None else
                                     seed + k, **kwargs) for k in range(num_streams)]
         self._rng = np.random.default_rng(seed)

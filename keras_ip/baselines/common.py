@@ -29,13 +29,17 @@ class QLearner:
       group_ids: int [N] agent groups when there are several, else None.
       learning_rate, gamma, tau, target_update_interval: see `BaselineConfig`.
       jit_compile: compile the update with XLA.
+      trained_weights: float [N], 0 for agents of groups with a fixed policy (no loss over
+        their rows), or None when every agent learns.
 
     `train_step(batch)` takes a `keras_ip.replay.Batch` and returns the metrics of `loss`.
     """
 
     def __init__(self, network, target_network, graph: Graph | None, *, group_ids=None, learning_rate: float = 1e-3,
-                 gamma: float = 0.95, tau: float = 0.01, target_update_interval: int = 1, jit_compile: bool = True):
+                 gamma: float = 0.95, tau: float = 0.01, target_update_interval: int = 1, jit_compile: bool = True,
+                 trained_weights=None):
         self.network, self.target_network = network, target_network
+        self.trained_weights = None if trained_weights is None else tf.constant(trained_weights, tf.float32)  # [N]
         self.group_ids = group_ids
         self.batcher = None if graph is None else GraphBatcher(graph, group_ids)
         self.gamma = tf.Variable(float(gamma), trainable=False, name="gamma")
@@ -49,6 +53,12 @@ class QLearner:
     def graph_tensor(self, observations, senders=None, receivers=None):
         """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
         return replay_graph_tensor(self.batcher, observations, senders, receivers, self.group_ids)
+
+    def agent_weights(self, batch):
+        """float32 [B * N] loss weights of the batch's agent rows, or None when every agent learns."""
+        if self.trained_weights is None:
+            return None
+        return tf.tile(self.trained_weights, [tf.shape(batch.rewards)[0]])
 
     def loss(self, batch):
         raise NotImplementedError

@@ -21,7 +21,7 @@ from keras_ip.baselines.common import QAgent, QLearner, build_pair, config_param
 from keras_ip.baselines.config import DGNConfig
 from keras_ip.baselines.networks import DGNNetwork, EpsilonGreedy
 from keras_ip.layers.base import GraphOps
-from keras_ip.sac.losses import td_target
+from keras_ip.sac.losses import agent_mean, td_target
 
 
 class DGNLearner(QLearner):
@@ -55,8 +55,9 @@ class DGNLearner(QLearner):
         q_target = td_target(rewards, dones, tf.reduce_max(next_q, axis=-1), self.gamma)
         q, attention = self.network(graph, return_attention=True)
         q_taken = tf.reduce_sum(q * actions, axis=-1)                                # [B * N]
-        q_loss = losses.q_loss(q_taken, q_target)
-        metrics = {"q_loss": q_loss, "q": tf.reduce_mean(q_taken)}
+        weights = self.agent_weights(batch)
+        q_loss = losses.q_loss(q_taken, q_target, weights)
+        metrics = {"q_loss": q_loss, "q": agent_mean(q_taken, weights)}
         if not regularised:
             return q_loss, metrics
         relation_kl = losses.attention_kl(attention, tf.nest.map_structure(tf.stop_gradient, next_attention),
@@ -89,17 +90,17 @@ class DGNAgent(QAgent):
                  jit_compile=True, n_envs=1, replay_dtype="float32", replay_on_device=False,
                  seed=None, target_update_interval=1,
                  conv_layers=2, heads=4, epsilon_start=1.0, epsilon_end=0.05, exploration_steps=10_000,
-                 temporal_coefficient=0.03, env_kwargs=None):
-        super().__init__(env, env_kwargs, **config_params(DGNConfig, locals()))
+                 temporal_coefficient=0.03, env_kwargs=None, train_groups=None, fixed_policies=None):
+        super().__init__(env, env_kwargs, train_groups, fixed_policies, **config_params(DGNConfig, locals()))
 
     def _build_learner(self):
         c, a = self.config, self.adapter
         self.networks = build_pair(lambda: DGNNetwork(a.num_actions, c.units, c.conv_layers, c.heads, c.encoder_layers,
-                                                      a.num_groups), a.obs_dim, a.num_groups)
+                                                      a.num_groups, tuple(a.group_num_actions)), a.obs_dim, a.num_groups)
         self.learner = DGNLearner(*self.networks, self.graph, group_ids=self._group_ids,
                                   temporal_coefficient=c.temporal_coefficient, learning_rate=c.learning_rate,
                                   gamma=c.gamma, tau=c.tau, target_update_interval=c.target_update_interval,
-                                  jit_compile=c.jit_compile)
+                                  jit_compile=c.jit_compile, trained_weights=self.group_policies.trained_weights())
         self.policy = EpsilonGreedy(self.networks[0])
 
     @property

@@ -9,18 +9,21 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_ip.layers.base import GraphOps
+from keras_ip.networks import INVALID_SCORE
+from keras_ip.sac.losses import agent_mean
 
 
-def q_loss(q_taken, q_target):
+def q_loss(q_taken, q_target, weights=None):
     """E[(Q(s_i, a_i) - y_i)^2]: the TD loss of every agent on its own reward.
 
     Args:
       q_taken: [nodes] Q at the replayed actions.
       q_target: [nodes] from `keras_ip.sac.losses.td_target` (no gradient).
+      weights: optional [nodes] agent weights (0 for agents that do not learn).
     Returns:
       scalar.
     """
-    return tf.reduce_mean(tf.square(q_taken - q_target))
+    return agent_mean(tf.square(q_taken - q_target), weights)
 
 
 def linear_epsilon(step, start: float, end: float, steps: int) -> float:
@@ -29,7 +32,9 @@ def linear_epsilon(step, start: float, end: float, steps: int) -> float:
 
 
 def epsilon_greedy_log_probs(q, epsilon):
-    """log pi(a | s) of the epsilon-greedy policy: (1 - eps) on argmax_a Q, eps / A spread uniformly.
+    """log pi(a | s) of the epsilon-greedy policy: (1 - eps) on argmax_a Q, eps spread uniformly
+    over the agent's valid actions (eps / A when it has all A; actions its group lacks, whose Q
+    is `keras_ip.networks.INVALID_SCORE`, get probability 0).
 
     Sampling from these logits (Gumbel-max) is exactly epsilon-greedy, and their argmax is
     the greedy action whenever eps < 1; with eps = 0 the non-greedy actions get -inf.
@@ -41,7 +46,8 @@ def epsilon_greedy_log_probs(q, epsilon):
     """
     num_actions = tf.shape(q)[-1]
     greedy = tf.one_hot(tf.argmax(q, axis=-1), num_actions, dtype=q.dtype)      # [nodes, A]
-    return tf.math.log((1.0 - epsilon) * greedy + epsilon / tf.cast(num_actions, q.dtype))
+    valid = tf.cast(q > INVALID_SCORE / 2, q.dtype)                              # [nodes, A]
+    return tf.math.log((1.0 - epsilon) * greedy + epsilon * valid / tf.reduce_sum(valid, -1, keepdims=True))
 
 
 def neighbourhood_log_softmax(self_scores, edge_scores, ops: GraphOps):

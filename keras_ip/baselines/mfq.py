@@ -25,7 +25,7 @@ from keras_ip.baselines.common import QAgent, QLearner, build_pair, config_param
 from keras_ip.baselines.config import MFQConfig
 from keras_ip.baselines.networks import BoltzmannPolicy, MeanFieldQNetwork
 from keras_ip.layers.base import GraphOps
-from keras_ip.sac.losses import td_target
+from keras_ip.sac.losses import agent_mean, td_target
 
 
 class MFQLearner(QLearner):
@@ -53,8 +53,9 @@ class MFQLearner(QLearner):
 
         next_online = self.network.encode(next_graph)                                 # [B * N, units]
         next_target = self.target_network.encode(next_graph)
-        online_of = lambda mean_actions: self.network.q_values(next_online, mean_actions)  # noqa: E731
-        target_of = lambda mean_actions: self.target_network.q_values(next_target, mean_actions)  # noqa: E731
+        mask = lambda q: self.network.action_spec.mask(q, next_graph)  # noqa: E731  (actions a group lacks)
+        online_of = lambda mean_actions: mask(self.network.q_values(next_online, mean_actions))  # noqa: E731
+        target_of = lambda mean_actions: mask(self.target_network.q_values(next_target, mean_actions))  # noqa: E731
         next_mean_actions = losses.mean_field_actions(online_of, GraphOps(next_graph, "mean"), tf.shape(rewards)[0],
                                                       num_actions, self.temperature, self.mean_field_iterations)
         next_value = losses.mean_field_value(online_of, target_of, next_mean_actions, self.temperature)  # [B * N]
@@ -62,8 +63,10 @@ class MFQLearner(QLearner):
 
         mean_actions = losses.neighbour_mean_action(actions, GraphOps(graph, "mean"))  # [B * N, A]
         q_taken = tf.reduce_sum(self.network(graph, mean_actions) * actions, axis=-1)   # [B * N]
-        q_loss = losses.q_loss(q_taken, q_target)
-        return q_loss, {"q_loss": q_loss, "q": tf.reduce_mean(q_taken), "next_value": tf.reduce_mean(next_value)}
+        weights = self.agent_weights(batch)
+        q_loss = losses.q_loss(q_taken, q_target, weights)
+        return q_loss, {"q_loss": q_loss, "q": agent_mean(q_taken, weights),
+                        "next_value": agent_mean(next_value, weights)}
 
 
 class MFQAgent(QAgent):
@@ -88,16 +91,17 @@ class MFQAgent(QAgent):
                  tau=0.01, batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
                  jit_compile=True, n_envs=1, replay_dtype="float32", replay_on_device=False,
                  seed=None, target_update_interval=1,
-                 temperature=0.1, mean_field_iterations=3, env_kwargs=None):
-        super().__init__(env, env_kwargs, **config_params(MFQConfig, locals()))
+                 temperature=0.1, mean_field_iterations=3, env_kwargs=None, train_groups=None, fixed_policies=None):
+        super().__init__(env, env_kwargs, train_groups, fixed_policies, **config_params(MFQConfig, locals()))
 
     def _build_learner(self):
         c, a = self.config, self.adapter
         build_mean_actions = tf.zeros([2, a.num_actions])
-        self.networks = build_pair(lambda: MeanFieldQNetwork(a.num_actions, c.units, c.encoder_layers, a.num_groups),
+        self.networks = build_pair(lambda: MeanFieldQNetwork(a.num_actions, c.units, c.encoder_layers, a.num_groups,
+                                                                   tuple(a.group_num_actions)),
                                    a.obs_dim, a.num_groups, build_mean_actions)
         self.learner = MFQLearner(*self.networks, self.graph, group_ids=self._group_ids, temperature=c.temperature,
                                   mean_field_iterations=c.mean_field_iterations, learning_rate=c.learning_rate,
                                   gamma=c.gamma, tau=c.tau, target_update_interval=c.target_update_interval,
-                                  jit_compile=c.jit_compile)
+                                  jit_compile=c.jit_compile, trained_weights=self.group_policies.trained_weights())
         self.policy = BoltzmannPolicy(self.networks[0], c.temperature, c.mean_field_iterations)

@@ -93,6 +93,8 @@ class DGNNetwork(tf.keras.Model):
       heads: attention heads per relation layer. encoder_layers: depth of the encoder MLP.
       num_groups: agent groups, each with its own first encoder layer.
       degree_input: the encoder reads log(1 + in-degree) after the observation (default True).
+      group_num_actions: each group's action count when they differ (see
+        `keras_ip.networks.ActionSpec`); Q of actions a group lacks is `INVALID_SCORE`.
     Call args:
       graph: `tfgnn.GraphTensor` of joint observations.
       return_attention: also return the last relation layer's attention.
@@ -101,7 +103,8 @@ class DGNNetwork(tf.keras.Model):
     """
 
     def __init__(self, num_actions: int, units: int = 128, conv_layers: int = 2, heads: int = 4,
-                 encoder_layers: int = 1, num_groups: int = 1, degree_input: bool = True, **kwargs):
+                 encoder_layers: int = 1, num_groups: int = 1, group_num_actions=None,
+                 degree_input: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.num_actions = check_int("num_actions", num_actions)
         self.units = check_int("units", units)
@@ -110,6 +113,7 @@ class DGNNetwork(tf.keras.Model):
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.num_groups = check_int("num_groups", num_groups)
         self.degree_input = check_bool("degree_input", degree_input)
+        self.action_spec = ActionSpec(num_actions=self.num_actions, group_num_actions=group_num_actions)
         self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups, _dense)
         self.relations = [RelationAttention(self.units, self.heads, name=f"relation_{m}")
                           for m in range(self.conv_layers)]
@@ -121,13 +125,15 @@ class DGNNetwork(tf.keras.Model):
             h, attention = relation(features[-1], graph)
             features.append(h)
         q = self.q_head(tf.concat(features, axis=-1))                        # [nodes, A]
+        q = self.action_spec.mask(q, graph)
         return (q, attention) if return_attention else q
 
     def get_config(self):
         return dict(super().get_config(), num_actions=self.num_actions, units=self.units,
                     conv_layers=self.conv_layers, heads=self.heads, encoder_layers=self.encoder_layers,
                     degree_input=self.degree_input,
-                    num_groups=self.num_groups)
+                    num_groups=self.num_groups,
+                    group_num_actions=self.action_spec.group_num_actions)
 
 
 class EpsilonGreedy(tf.keras.Model):
@@ -145,7 +151,7 @@ class EpsilonGreedy(tf.keras.Model):
     def __init__(self, q_network: tf.keras.Model, **kwargs):
         super().__init__(**kwargs)
         self.q_network = q_network
-        self.action_spec = ActionSpec(num_actions=q_network.num_actions)
+        self.action_spec = q_network.action_spec
         self.epsilon = tf.Variable(0.0, trainable=False, name="epsilon")
 
     def call(self, graph):
@@ -160,6 +166,8 @@ class MeanFieldQNetwork(tf.keras.Model):
       num_actions: A. units: width of every layer. encoder_layers: depth of the encoder MLP.
       num_groups: agent groups, each with its own first encoder layer.
       degree_input: the encoder reads log(1 + in-degree) after the observation (default True).
+      group_num_actions: each group's action count when they differ (see
+        `keras_ip.networks.ActionSpec`); Q of actions a group lacks is `INVALID_SCORE`.
     Call args:
       graph: `tfgnn.GraphTensor` of joint observations.
       mean_actions: float32 [nodes, A], abar_i.
@@ -168,13 +176,14 @@ class MeanFieldQNetwork(tf.keras.Model):
     """
 
     def __init__(self, num_actions: int, units: int = 128, encoder_layers: int = 1, num_groups: int = 1,
-                 degree_input: bool = True, **kwargs):
+                 group_num_actions=None, degree_input: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.num_actions = check_int("num_actions", num_actions)
         self.units = check_int("units", units)
         self.encoder_layers = check_int("encoder_layers", encoder_layers)
         self.num_groups = check_int("num_groups", num_groups)
         self.degree_input = check_bool("degree_input", degree_input)
+        self.action_spec = ActionSpec(num_actions=self.num_actions, group_num_actions=group_num_actions)
         self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups, _dense)
         self.hidden = _dense(self.units, "relu", "hidden")
         self.q_head = _dense(self.num_actions, None, "q")
@@ -189,11 +198,12 @@ class MeanFieldQNetwork(tf.keras.Model):
         return self.q_head(self.hidden(tf.concat([states, mean_actions], axis=-1)))
 
     def call(self, graph, mean_actions):
-        return self.q_values(self.encode(graph), mean_actions)
+        return self.action_spec.mask(self.q_values(self.encode(graph), mean_actions), graph)
 
     def get_config(self):
         return dict(super().get_config(), num_actions=self.num_actions, units=self.units,
-                    encoder_layers=self.encoder_layers, num_groups=self.num_groups, degree_input=self.degree_input)
+                    encoder_layers=self.encoder_layers, num_groups=self.num_groups, degree_input=self.degree_input,
+                    group_num_actions=self.action_spec.group_num_actions)
 
 
 class BoltzmannPolicy(tf.keras.Model):
@@ -212,11 +222,12 @@ class BoltzmannPolicy(tf.keras.Model):
         self.q_network = q_network
         self.temperature = float(temperature)
         self.iterations = check_int("iterations", iterations)
-        self.action_spec = ActionSpec(num_actions=q_network.num_actions)
+        self.action_spec = q_network.action_spec
 
     def call(self, graph):
         states = self.q_network.encode(graph)                                           # [nodes, units]
-        q_of = lambda mean_actions: self.q_network.q_values(states, mean_actions)  # noqa: E731
+        q_of = lambda mean_actions: self.action_spec.mask(  # noqa: E731
+            self.q_network.q_values(states, mean_actions), graph)
         mean_actions = losses.mean_field_actions(q_of, GraphOps(graph, "mean"), graph.node_sets[AGENTS].total_size,
                                                  self.q_network.num_actions, self.temperature, self.iterations)
         return q_of(mean_actions) / self.temperature

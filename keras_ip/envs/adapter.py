@@ -7,7 +7,10 @@ reward, `terminated` True, and no action is sent for them.
 Agents fall into groups by name ("adversary_0" -> "adversary", "red_3" -> "red"). Groups
 may have different observation sizes (the paper's heterogeneous navigation): rows are
 zero-padded to the largest size and `group_ids` tells the networks which encoder each
-row needs. All agents must share one Discrete or Box action space.
+row needs. Groups may also have different Discrete action spaces (magent2's
+adversarial_pursuit: predators Discrete(13), prey Discrete(9)): the networks then have one
+head of max_g A_g actions, and agent i may only pick the first `group_num_actions[g_i]`
+(`action_mask`). Box action spaces must be the same for every agent.
 
 Where the environment has agent positions (keras-ip's own scenarios, mpe2's particle
 worlds, magent2's grid worlds), `positions()` returns them for k-NN graphs.
@@ -43,7 +46,9 @@ class ParallelEnvAdapter:
         int32 [N], and each group's own observation size.
       action_space: the shared gymnasium action space.
       discrete: True for a Discrete action space.
-      num_actions: number of discrete actions (Discrete only).
+      num_actions: number of discrete actions, the largest group's (Discrete only).
+      group_num_actions: each group's number of discrete actions (Discrete only).
+      action_mask: bool [N, num_actions], True where agent i may pick the action (Discrete only).
       action_dim, action_low, action_high: flattened size and float32 [action_dim]
         bounds of a Box action space (Box only).
     """
@@ -59,10 +64,14 @@ class ParallelEnvAdapter:
         self.obs_dim = max(self.group_obs_dims)
         self._row_sizes = np.asarray(self.group_obs_dims)[self.group_ids]  # [N]
         self._last_positions = None
-        self.action_space = _shared_action_space(env, self.agents)
+        self.action_space = _shared_action_space(env, self.agents, self.group_ids, self.group_names)
         self.discrete = isinstance(self.action_space, gymnasium.spaces.Discrete)
         if self.discrete:
+            self.group_num_actions = [int(env.action_space(self.agents[list(self.group_ids).index(g)]).n)
+                                      for g in range(self.num_groups)]
             self.num_actions = int(self.action_space.n)
+            self._agent_num_actions = np.asarray(self.group_num_actions)[self.group_ids]  # [N]
+            self.action_mask = np.arange(self.num_actions)[None, :] < self._agent_num_actions[:, None]
         else:
             self.action_dim = int(np.prod(self.action_space.shape))
             self.action_low = np.asarray(self.action_space.low, np.float32).reshape(-1)
@@ -74,11 +83,16 @@ class ParallelEnvAdapter:
         """True when every agent has terminated or truncated, or the env has no live agents."""
         return bool(self._finished.all()) or not self.env.agents
 
+    @property
+    def heterogeneous_actions(self) -> bool:
+        """True when groups have Discrete action spaces of different sizes."""
+        return self.discrete and len(set(self.group_num_actions)) > 1
+
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Starts an episode. Returns observations float32 [N, obs_dim]."""
         observations, _ = self.env.reset(seed=seed)
         self._finished = np.zeros(self.num_agents, bool)
-        return self._stack_observations(observations)
+        return self.stack_observations(observations)
 
     def step(self, actions):
         """Sends one action per live agent and stacks what comes back.
@@ -104,11 +118,13 @@ class ParallelEnvAdapter:
         terminated = np.array([bool(terminations.get(agent, True)) for agent in self.agents])  # [N]
         truncated = np.array([bool(truncations.get(agent, False)) for agent in self.agents])  # [N]
         self._finished |= terminated | truncated
-        return self._stack_observations(observations), rewards, terminated, truncated, infos
+        return self.stack_observations(observations), rewards, terminated, truncated, infos
 
     def random_actions(self, rng: np.random.Generator) -> np.ndarray:
         """Uniformly random valid actions: int64 [N] (Discrete) or float32 [N, action_dim] (Box)."""
         if self.discrete:
+            if self.heterogeneous_actions:
+                return rng.integers(0, self._agent_num_actions)
             return rng.integers(0, self.num_actions, size=self.num_agents)
         return rng.uniform(self.action_low, self.action_high, size=(self.num_agents, self.action_dim)).astype(
             np.float32)
@@ -119,17 +135,56 @@ class ParallelEnvAdapter:
             if actions.shape != (self.num_agents,) or not np.issubdtype(actions.dtype, np.integer):
                 raise ValueError(f"Discrete actions must be an integer array of shape ({self.num_agents},). "
                                  f"Received: shape={actions.shape}, dtype={actions.dtype}")
+            bad = np.flatnonzero((actions < 0) | (actions >= self._agent_num_actions))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"Action {int(actions[i])} of {self.agents[i]} is outside its action space "
+                                 f"Discrete({int(self._agent_num_actions[i])}).")
             return actions
         if actions.shape != (self.num_agents, self.action_dim):
             raise ValueError(f"Box actions must have shape ({self.num_agents}, {self.action_dim}). "
                              f"Received: shape={actions.shape}")
         return actions.astype(np.float32)
 
+    def action_dict(self, actions, agents) -> dict:
+        """{agent: action} for `agents` (names) from the actions array [N] or [N, action_dim] in agent order,
+        each in the form its action space takes (what `env.step` accepts)."""
+        row = self._row_of
+        return {agent: self._env_action(actions[row[agent]]) for agent in agents}
+
+    def action_row(self, action):
+        """One agent's action as `env.step` takes it -> its row of the actions array (int, or float32 [action_dim])."""
+        if self.discrete:
+            return int(action)
+        return np.asarray(action, np.float32).reshape(-1)
+
+    def observation_dict(self, stacked, alive=None) -> dict:
+        """float32 [N, obs_dim] stacked observations -> {agent: observation} shaped as its observation space
+        (the padding dropped), for the agents where `alive` (bool [N], default all) is True."""
+        alive = np.ones(self.num_agents, bool) if alive is None else alive
+        return {agent: stacked[i, :self._row_sizes[i]].reshape(self.env.observation_space(agent).shape)
+                for i, agent in enumerate(self.agents) if alive[i]}
+
+    @property
+    def alive(self) -> np.ndarray:
+        """bool [N], the agents of the current episode that have not terminated or truncated."""
+        return ~self._finished
+
     def _env_action(self, action):
         """One agent's row of the actions array, in the form its action space takes."""
         if self.discrete:
             return int(action)
         return action.reshape(self.action_space.shape).astype(self.action_space.dtype)
+
+    def env_positions(self, env) -> np.ndarray | None:
+        """float64 [N, 2] positions of this adapter's agents in another copy of the environment
+        (e.g. the one a user steps), or None if it has none; agents it no longer holds get NaN."""
+        found = _env_positions(env, self.agents)
+        if found is None:
+            return None
+        positions, alive = found
+        positions[~alive] = np.nan
+        return positions
 
     def positions(self) -> np.ndarray | None:
         """float64 [N, 2] agent positions in agent order, or None if the env has none.
@@ -145,7 +200,23 @@ class ParallelEnvAdapter:
         self._last_positions = positions
         return positions
 
-    def _stack_observations(self, observations: dict) -> np.ndarray:
+    @property
+    def _row_of(self) -> dict:
+        if "_rows" not in self.__dict__:
+            self._rows = {agent: i for i, agent in enumerate(self.agents)}
+        return self._rows
+
+    def stack_observations(self, observations: dict) -> np.ndarray:
+        """The environment's observation dict {agent: observation} -> float32 [N, obs_dim] in agent order,
+        rows zero-padded to obs_dim; agents absent from the dict get a zero row.
+
+        Raises ValueError for a name that is not one of the environment's agents, or an
+        observation of the wrong size or with NaN/inf values.
+        """
+        unknown = sorted(set(observations) - set(self._row_of))
+        if unknown:
+            raise ValueError(f"The observations name agents this environment does not have: {unknown}. "
+                             f"Its agents: {self.agents}")
         stacked = np.zeros((self.num_agents, self.obs_dim), np.float32)  # [N, obs_dim], zero padded
         for i, agent in enumerate(self.agents):
             if agent not in observations:
@@ -214,14 +285,27 @@ def _env_positions(env, agents: list):
     return None
 
 
-def _shared_action_space(env, agents: list) -> gymnasium.spaces.Space:
-    """The one Discrete (start 0) or finite Box action space all agents share."""
-    space = env.action_space(agents[0])
-    for agent in agents[1:]:
-        if env.action_space(agent) != space:
-            raise ValueError(f"All agents must share one action space (different observation sizes per group are "
-                             f"supported, different action spaces are not). Received: {agents[0]} has {space}, "
-                             f"{agent} has {env.action_space(agent)}")
+def _shared_action_space(env, agents: list, group_ids, group_names) -> gymnasium.spaces.Space:
+    """The one finite Box action space all agents share, or the largest of the groups' Discrete
+    (start 0) spaces; within a group every agent has the same space."""
+    spaces = [env.action_space(agent) for agent in agents]
+    first_of_group = {}
+    for agent, group, space in zip(agents, group_ids, spaces):
+        other = first_of_group.setdefault(int(group), (agent, space))
+        if space != other[1]:
+            raise ValueError(f"Agents of one group must share an action space; group {group_names[group]!r} has "
+                             f"{other[1]} ({other[0]}) and {space} ({agent}). Rename the agents so that each group "
+                             "is uniform.")
+    space = spaces[0]
+    if all(isinstance(s, gymnasium.spaces.Discrete) for s in spaces):
+        if any(s.start != 0 for s in spaces):
+            raise ValueError(f"Discrete action spaces must start at 0. Received: "
+                             f"start={next(s.start for s in spaces if s.start != 0)}")
+        return max(spaces, key=lambda s: int(s.n))
+    different = next((i for i, s in enumerate(spaces) if s != space), None)
+    if different is not None:
+        raise ValueError(f"Agents may have different action spaces only when they are all Discrete (one head, masked "
+                         f"per group). Received: {agents[0]} has {space}, {agents[different]} has {spaces[different]}")
     if isinstance(space, gymnasium.spaces.Discrete):
         if space.start != 0:
             raise ValueError(f"Discrete action spaces must start at 0. Received: start={space.start}")

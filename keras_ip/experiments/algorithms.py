@@ -22,6 +22,7 @@ import inspect
 from typing import Callable
 
 _RESERVED = ("seed", "env_kwargs", "env")  # set by the experiment, not by hyperparameters
+_GROUP_ARGUMENTS = ("train_groups",)  # learning agents' arguments outside their config (see keras_ip.group_policies)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +54,12 @@ class Algorithm:
         return self.agent_class().load(path)
 
     def hyperparameter_names(self) -> list[str]:
-        """The constructor arguments a run may set: the config dataclass's fields, or the
-        constructor's keyword arguments, without seed, env and env_kwargs."""
+        """The constructor arguments a run may set: the config dataclass's fields and train_groups
+        (the other groups act at random), or the constructor's keyword arguments, without seed,
+        env and env_kwargs."""
         config_class = self._config_class()
         if config_class is not None:
-            return [f.name for f in dataclasses.fields(config_class) if f.name not in _RESERVED]
+            return [f.name for f in dataclasses.fields(config_class) if f.name not in _RESERVED] + list(_GROUP_ARGUMENTS)
         parameters = inspect.signature(self.agent_class().__init__).parameters.values()
         return [p.name for p in parameters if p.name not in ("self", "strategy", *_RESERVED)
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
@@ -75,7 +77,7 @@ class Algorithm:
         config_class = self._config_class()
         if config_class is not None:
             try:
-                config_class(**hyperparameters)
+                config_class(**{k: v for k, v in hyperparameters.items() if k not in _GROUP_ARGUMENTS})
             except ValueError as error:
                 raise ValueError(f"Run {run!r} ({self.name}): {error}") from error
 

@@ -16,7 +16,7 @@ from keras_ip.graphs.tensor import GraphBatcher, replay_graph_tensor
 from keras_ip.graphs.topology import Graph
 from keras_ip.networks import ActionSpec, Networks
 from keras_ip.sac import losses
-from keras_ip.sac.policy import policy_noise, policy_terms, replayed_q
+from keras_ip.sac.policy import critic_action_features, policy_noise, policy_terms, replayed_q
 
 
 def part(values, parts: int, index):
@@ -31,8 +31,9 @@ def batch_part(batch, parts: int, index):
 
 
 def default_target_entropy(spec: ActionSpec) -> float:
-    """Per-agent entropy target for alpha="auto": 0.98 log A (discrete) or -k (continuous)."""
-    return 0.98 * math.log(spec.num_actions) if spec.discrete else -float(spec.action_dim)
+    """Per-agent entropy target for alpha="auto": 0.98 log A (discrete; with groups of different
+    action counts, 0.98 times the mean over groups of log A_g) or -k (continuous)."""
+    return 0.98 * spec.mean_log_num_actions() if spec.discrete else -float(spec.action_dim)
 
 
 class SACLearner:
@@ -55,6 +56,9 @@ class SACLearner:
         update's batch is then split evenly across its replicas (batch size divisible by
         their number), the gradients summed across them, and the policy noise drawn once
         for the whole batch, so the update equals the one-device update.
+      trained_weights: float [N], 1 for the agents that learn and 0 for those of groups with a
+        fixed policy (no loss over their rows; in the policy loss their actions are the
+        replayed ones), or None when every agent learns.
       max_chunk_agents: a batch of more agent-samples (batch size x N) is processed in
         equal chunks of at most this many (if the batch size allows), one after another,
         to bound peak memory; the update is the same.
@@ -67,8 +71,9 @@ class SACLearner:
                  learning_rate: float = 1e-3,
                  gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
                  gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None, strategy=None,
-                 max_chunk_agents: int = 2**18):
+                 trained_weights=None, max_chunk_agents: int = 2**18):
         self.networks = networks
+        self.trained_weights = None if trained_weights is None else tf.constant(trained_weights, tf.float32)  # [N]
         self.max_chunk_agents = check_int("max_chunk_agents", max_chunk_agents)
         self.strategy = strategy
         self.action_spec = action_spec
@@ -207,6 +212,8 @@ class SACLearner:
         flat_actions = tf.reshape(batch.actions, tf.concat([[-1], tf.shape(batch.actions)[2:]], axis=0))
         alpha = tf.exp(self.log_alpha)
         q_target = losses.td_target(rewards, dones, nets.target_value(next_graph), self.gamma)
+        weights = None if self.trained_weights is None else tf.tile(self.trained_weights, [tf.shape(observations)[0]])
+        replayed_features = None if weights is None else critic_action_features(flat_actions, spec)
 
         # Name scopes label each part's ops (and "gradient_tape/<scope>" their gradients) for
         # benchmarks/throughput.py's FLOP breakdown.
@@ -216,23 +223,25 @@ class SACLearner:
                 critic_state = nets.critics.state_features(graph)
             with tf.name_scope("critics_replayed"):
                 q = replayed_q(nets.critics, critic_state, flat_actions, spec)         # [B * N, 2]
-            critic_loss = losses.critic_loss(q[:, 0], q[:, 1], q_target)
+            critic_loss = losses.critic_loss(q[:, 0], q[:, 1], q_target, weights)
             frozen_state = critic_state.frozen()
 
             def min_q(actions):  # differentiable in the actions only
+                if weights is not None:  # agents with a fixed policy act as replayed, not as the learned policy
+                    actions = tf.where(weights[:, None] > 0, actions, replayed_features)
                 with tf.name_scope("critics_sampled"):
                     return tf.reduce_min(nets.critics.q_values(frozen_state, actions, frozen=True), axis=1)
 
             # One forward pass of the policy and critics serves the value target and the policy loss.
             q_pi, log_pi = policy_terms(nets.actor(graph), min_q, spec, noise, self.gumbel_temperature)
-            value_loss = losses.value_loss(nets.value(graph), q_pi, log_pi, alpha)
-            policy_loss = losses.policy_loss(log_pi, q_pi, alpha)
-            alpha_loss = losses.alpha_loss(self.log_alpha, log_pi, self.target_entropy)
+            value_loss = losses.value_loss(nets.value(graph), q_pi, log_pi, alpha, weights)
+            policy_loss = losses.policy_loss(log_pi, q_pi, alpha, weights)
+            alpha_loss = losses.alpha_loss(self.log_alpha, log_pi, self.target_entropy, weights)
             total = critic_loss + value_loss + policy_loss + (alpha_loss if self.auto_alpha else 0.0)
         gradients = tape.gradient(total, [v for _, variables in self._trained for v in variables])
         metrics = {"critic_loss": critic_loss, "value_loss": value_loss, "policy_loss": policy_loss,
-                   "alpha_loss": alpha_loss, "alpha": alpha, "entropy": -tf.reduce_mean(log_pi),
-                   "q": tf.reduce_mean(q[:, 0])}
+                   "alpha_loss": alpha_loss, "alpha": alpha, "entropy": -losses.agent_mean(log_pi, weights),
+                   "q": losses.agent_mean(q[:, 0], weights)}
         return gradients, metrics
 
     def checkpoint_objects(self) -> dict:

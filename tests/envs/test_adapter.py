@@ -150,9 +150,12 @@ def test_nan_observation_is_rejected():
 
 @pytest.mark.parametrize("space_kwargs, error, message", [
     ({"observation_spaces": dict.fromkeys("abc", gymnasium.spaces.Discrete(4))}, TypeError, "Box"),
+    ({"action_spaces": {"a": gymnasium.spaces.Box(-1, 1, (2,)), "b": gymnasium.spaces.Box(-1, 1, (2,)),
+                        "c": gymnasium.spaces.Box(-1, 1, (1,))}},
+     ValueError, r"different action spaces only when they are all Discrete.*c has Box"),
     ({"action_spaces": {"a": gymnasium.spaces.Discrete(3), "b": gymnasium.spaces.Discrete(3),
-                        "c": gymnasium.spaces.Discrete(2)}},
-     ValueError, r"share one action space.*c has Discrete\(2\)"),
+                        "c": gymnasium.spaces.Box(-1, 1, (1,))}},
+     ValueError, r"different action spaces only when they are all Discrete.*c has Box"),
     ({"action_spaces": dict.fromkeys("abc", gymnasium.spaces.MultiDiscrete([2, 2]))}, TypeError, "Discrete or Box"),
     ({"action_spaces": dict.fromkeys("abc", gymnasium.spaces.Discrete(3, start=1))}, ValueError, "start=1"),
     ({"action_spaces": dict.fromkeys("abc", gymnasium.spaces.Box(-np.inf, 1, (2,)))}, ValueError, "finite"),

@@ -94,3 +94,12 @@ def test_the_registry_builds_every_algorithm_with_the_same_interface():
     assert "hops" in get_algorithm("ip").hyperparameter_names()
     assert "hops" not in get_algorithm("dgn").hyperparameter_names() and "units" in get_algorithm("dgn").hyperparameter_names()
     assert get_algorithm("fixed_time").hyperparameter_names() == ["controller", "green_time"]
+
+
+def test_runs_may_name_the_groups_that_learn():
+    for name in ("ip", "dgn", "mfq"):
+        assert "train_groups" in get_algorithm(name).hyperparameter_names()
+    ip = get_algorithm("ip")
+    ip.validate({"train_groups": ["big"], "units": 8}, run="ip_big")
+    agent = ip.make("heterogeneous_navigation", {"n": 4}, 0, {"train_groups": ["big"], "units": 8, "jit_compile": False})
+    assert agent.group_policies.train_groups == ["big"] and agent.group_policies.kinds == {"small": "random"}
