@@ -46,8 +46,9 @@ class Algorithm:
     learns: bool = True
 
     def make(self, env: str, env_kwargs: dict, seed: int, hyperparameters: dict):
-        """A new agent on the registered environment `env`, seeded with `seed`."""
-        return self.agent_class()(env, env_kwargs=env_kwargs, seed=seed, **hyperparameters)
+        """A new agent on the registered environment `env`, seeded with `seed`: the algorithm's
+        defaults (e.g. propagation="none" for "independent"), overridden by `hyperparameters`."""
+        return self.agent_class()(env, env_kwargs=env_kwargs, seed=seed, **{**self.defaults, **hyperparameters})
 
     def load(self, path):
         """The agent saved at `path` (a checkpoint directory)."""

@@ -103,3 +103,12 @@ def test_runs_may_name_the_groups_that_learn():
     ip.validate({"train_groups": ["big"], "units": 8}, run="ip_big")
     agent = ip.make("heterogeneous_navigation", {"n": 4}, 0, {"train_groups": ["big"], "units": 8, "jit_compile": False})
     assert agent.group_policies.train_groups == ["big"] and agent.group_policies.kinds == {"small": "random"}
+
+
+def test_the_registry_builds_each_algorithm_with_its_own_defaults():
+    tiny = {"units": 8, "jit_compile": False}
+    assert get_algorithm("independent").make("coordination", {"rows": 2, "cols": 2}, 0, tiny).config.propagation == "none"
+    loopy = get_algorithm("ip_loopy_bp").make("coordination", {"rows": 2, "cols": 2}, 0, tiny)
+    assert loopy.config.propagation == "loopy_bp"
+    assert get_algorithm("independent").make("coordination", {"rows": 2, "cols": 2}, 0,
+                                             dict(tiny, propagation="mean_field")).config.propagation == "mean_field"
