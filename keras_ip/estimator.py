@@ -43,6 +43,7 @@ from keras_ip.replay_device import DeviceReplayBuffer
 
 CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
 CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
+SAVE_FORMAT = 2  # 2: every encoder reads the degree input (7f5db3e), so format-1 weights do not fit
 _FAR_AWAY = 1e6  # where predict places agents that have left the episode when it builds a k-NN graph
 
 
@@ -456,7 +457,7 @@ class Estimator:
         state = {"config": config, "env_name": self.env_name, "env_kwargs": self.env_kwargs,
                  "num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
                  "rng_state": self._rng.bit_generator.state, "fixed_rng_state": self._fixed_rng.bit_generator.state,
-                 "keras_ip_format": 1, "algorithm": type(self).__name__,
+                 "keras_ip_format": SAVE_FORMAT, "algorithm": type(self).__name__,
                  "train_groups": None if self.group_policies.all_trained else self.group_policies.train_groups,
                  "fixed_policies": self.group_policies.kinds}
         (directory / CONFIG_FILE).write_text(json.dumps(state, indent=2, default=_json_default))
@@ -485,6 +486,11 @@ class Estimator:
         if not (path / CONFIG_FILE).exists():
             raise FileNotFoundError(f"No saved {cls.__name__} at {str(path)!r} (missing {CONFIG_FILE}).")
         state = json.loads((path / CONFIG_FILE).read_text())
+        if state.get("keras_ip_format", 1) != SAVE_FORMAT:
+            raise ValueError(f"{str(path)!r} was saved in keras-ip's save format {state.get('keras_ip_format', 1)}; "
+                             f"this version reads format {SAVE_FORMAT}. Format 1 predates the degree input of every "
+                             "encoder (its first kernels have one input row fewer): retrain, or load it with the "
+                             "keras-ip version that saved it.")
         algorithm = state.get("algorithm", "IPAgent")  # saves before the key existed are IPAgents
         if algorithm != cls.__name__:
             raise ValueError(f"{str(path)!r} holds a saved {algorithm}; load it with {algorithm}.load. "

@@ -2,6 +2,7 @@
 
 import dataclasses
 import inspect
+import json
 
 import numpy as np
 import pytest
@@ -210,6 +211,16 @@ def test_load_keeps_a_random_graph(make_agent, tmp_path):
 def test_load_from_missing_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing"):
         IPAgent.load(tmp_path / "nothing")
+
+
+def test_load_of_an_older_save_format_names_it(fitted, tmp_path):
+    path = fitted().save(tmp_path / "agent")
+    config_file = tmp_path / "agent" / "config.json"
+    state = json.loads(config_file.read_text())
+    assert state["keras_ip_format"] == 2
+    config_file.write_text(json.dumps(dict(state, keras_ip_format=1)))
+    with pytest.raises(ValueError, match="save format 1; this version reads format 2.*degree input"):
+        IPAgent.load(path)
 
 
 def test_saving_twice_leaves_one_save(fitted, make_agent, tmp_path):
