@@ -1,9 +1,10 @@
-"""`Estimator`: the environment loop, replay, graphs, callbacks, evaluation and save/load
-shared by every agent of keras-ip (`IPAgent`, `keras_ip.baselines.DGNAgent`, `MFQAgent`).
+"""`Estimator`: fit / predict / evaluate / save / load, shared by every agent of keras-ip
+(`IPAgent`, `keras_ip.baselines.DGNAgent`, `MFQAgent`).
 
-Roles: the environment adapter steps the env; the replay buffer stores joint transitions;
-a subclass's learner owns the compiled update and its action functions pick actions; this
-module runs the loop, callbacks, save and load. A subclass provides
+Roles: the `keras_ip.collector.Collector` steps the environment copies and fills the
+replay; a subclass's learner owns the compiled update and its action functions pick
+actions; `keras_ip.persistence` writes and reads saves; this module runs the training loop
+(collect, update, callbacks), acting and evaluation. A subclass provides (abstract below)
   config_class       the dataclass of its hyperparameters (validates them);
   _build_model()     networks, `self.learner` (with `train_step(batch) -> dict` and
                      `checkpoint_objects()`), and the compiled action functions
@@ -14,12 +15,8 @@ module runs the loop, callbacks, save and load. A subclass provides
 
 from __future__ import annotations
 
+import abc
 import inspect
-import json
-import os
-import pathlib
-import shutil
-import tempfile
 import warnings
 from collections.abc import Mapping
 
@@ -27,10 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ip import callbacks as callbacks_lib
+from keras_ip import persistence
 from keras_ip._checks import check_int
 from keras_ip.envs.adapter import ParallelEnvAdapter
 from keras_ip.envs.registry import make_env
-from keras_ip.envs.vector import AdapterVector, vector_env
+from keras_ip.collector import Collector, knn_graph
 from keras_ip.export import export_saved_model
 from keras_ip.graphs.dynamic import KNN
 from keras_ip.graphs.resolve import resolve_graph
@@ -41,13 +39,10 @@ from keras_ip.logger import Logger
 from keras_ip.replay import ReplayBuffer, ReplayStreams
 from keras_ip.replay_device import DeviceReplayBuffer
 
-CONFIG_FILE, GRAPH_FILE, REPLAY_FILE = "config.json", "graph.npz", "replay.npz"
-CHECKPOINT_DIR, SERVING_DIR = "checkpoint", "serving"
-SAVE_FORMAT = 2  # 2: every encoder reads the degree input (7f5db3e), so format-1 weights do not fit
 _FAR_AWAY = 1e6  # where predict places agents that have left the episode when it builds a k-NN graph
 
 
-class Estimator:
+class Estimator(abc.ABC):
     """Base of the agents: fit / predict / evaluate / save / load over a PettingZoo env.
 
     Init args:
@@ -62,9 +57,11 @@ class Estimator:
       **params: the fields of `config_class` (graph, k, every, batch_size, ..., seed).
     """
 
-    config_class = None  # set by every subclass
+    config_class = None  # every subclass sets its config dataclass
 
     def __init__(self, env, env_kwargs=None, train_groups=None, fixed_policies=None, **params):
+        if self.config_class is None:
+            raise TypeError(f"{type(self).__name__} must set config_class, the dataclass of its hyperparameters.")
         self.config = self.config_class(**params)
         self.env_name = env if isinstance(env, str) else None
         self.env_kwargs = dict(env_kwargs or {})
@@ -83,8 +80,7 @@ class Estimator:
         self.replay = None
         self._rng = np.random.default_rng(self.config.seed)
         self._fixed_rng = np.random.default_rng(None if self.config.seed is None else self.config.seed + 3)
-        self._last_obs = None
-        self._vector = None  # the environment copies fit collects from, made by fit
+        self._collector = None  # the environment copies fit collects from, made by fit
         self._build()
 
     # ----------------------------------------------------------------------------- building
@@ -106,17 +102,18 @@ class Estimator:
     def _check_environment(self):
         """Raises ValueError when the algorithm cannot handle the environment (e.g. its action space)."""
 
+    @abc.abstractmethod
     def _build_model(self):
-        raise NotImplementedError
+        """Builds the networks, `self.learner` and the action functions (see the module docstring)."""
 
     def _to_dynamic_graph(self, observations, senders, receivers):
         """[K, N, d] joint states with one edge list [K, E] per row -> GraphTensor (for `_act_dynamic`)."""
         return batch_graph_tensor(observations, senders, receivers, group_ids=self._group_ids)
 
     @property
+    @abc.abstractmethod
     def policy_network(self) -> tf.keras.Model:
         """The network `export` writes: GraphTensor -> logits [nodes, A] or (mean, log_std)."""
-        raise NotImplementedError
 
     def _act(self, observations, deterministic, graph=None):
         """numpy [K, N, d] -> numpy actions, on the agent's static graph, on `graph` (a Graph),
@@ -135,18 +132,6 @@ class Estimator:
                              obs_dtype=self.config.replay_dtype, seed=self.config.seed,
                              buffer_type=DeviceReplayBuffer if self.config.replay_on_device else ReplayBuffer)
 
-    def _graph_from_env(self, positions=None) -> Graph:
-        positions = self.adapter.positions() if positions is None else positions
-        if positions is None:
-            raise ValueError('graph="knn" needs agent positions, and this environment exposes none (keras-ip '
-                             "scenarios, mpe2 and magent2 do). Pass a Graph or a callable env -> Graph instead.")
-        return self.graph_schedule.build(positions)
-
-    def _copy_graphs(self) -> list:
-        """Each environment copy's current k-NN graph."""
-        positions = self._vector.positions()
-        return [self._graph_from_env()] if positions is None else [self._graph_from_env(p) for p in positions]
-
     # ----------------------------------------------------------------------------- training
     def fit(self, steps: int, callbacks=None, progress_bar: bool = True):
         """Trains for `steps` environment steps (each a joint step of all agents).
@@ -162,18 +147,20 @@ class Estimator:
         steps = check_int("steps", steps)
         callback = callbacks_lib.callback_list(self, callbacks, progress_bar)
         c = self.config
-        if self._vector is None or self._vector.num_envs != c.n_envs:
-            if self._vector is not None:
-                self._vector.close()
-            self._vector = AdapterVector(self.adapter) if c.n_envs == 1 else vector_env(self.env, c.n_envs)
-            self._last_obs = None
+        if self._collector is None or self._collector.num_envs != c.n_envs:
+            self._close_collector()
+            self._collector = Collector(self.env, self.adapter, c.n_envs, self.graph_schedule, self._next_env_seed)
         if self.replay is None or not self._replay_matches_config():
             self._discard_replay("n_envs, buffer_size, replay_dtype or replay_on_device changed")
             self.replay = self._make_replay()
+        self._collector.replay = self.replay
         callback.on_training_start(steps)
         collected = 0
         while collected < steps:
-            collected += self._collect_step()
+            for episode in self._collector.step(self._collection_policy):
+                self.logger.record_episode(episode.team_return, episode.length)
+            self.num_timesteps += self._collector.num_envs
+            collected += self._collector.num_envs
             updates = self._updates_due()
             for _ in range(updates):
                 metrics = self.learner.train_step(self.replay.sample(c.batch_size, self._rng))
@@ -185,6 +172,24 @@ class Estimator:
         self.logger.dump(self.num_timesteps)
         callback.on_training_end()
         return self
+
+    def close(self):
+        """Ends the worker processes of `fit`'s environment copies and closes the environment (which
+        frees a simulator: libsumo runs one simulation per process). The agent still predicts, saves and
+        exports; `with IPAgent(...) as agent:` closes it at the end of the block."""
+        self._close_collector()
+        self.env.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _close_collector(self):
+        if self._collector is not None:
+            self._collector.close()
+            self._collector = None
 
     def _replay_matches_config(self) -> bool:
         """True when the replay has the layout the config asks for (streams, capacity, dtype, device)."""
@@ -208,58 +213,17 @@ class Estimator:
         c = self.config
         if len(self.replay) < max(c.learning_starts, 1):
             return 0
-        previous = self.num_timesteps - self._vector.num_envs
+        previous = self.num_timesteps - self._collector.num_envs
         return c.gradient_steps * (self.num_timesteps // c.train_freq - previous // c.train_freq)
 
-    def _collect_step(self) -> int:
-        """One step of every environment copy with one action call; returns the env steps taken (K).
-
-        Each copy keeps its own episode clock (copies in worker processes end at different
-        steps), and with graph="knn" its own graph, rebuilt when its clock is due and at its reset.
-        """
-        vector, num_envs = self._vector, self._vector.num_envs
-        if self._last_obs is None:
-            self._last_obs = vector.reset(seed=self._next_env_seed())
-            self._episode_return, self._episode_length = np.zeros(num_envs), np.zeros(num_envs, int)
-            self._alive = np.ones((num_envs, self.adapter.num_agents), bool)   # [K, N]
-            self._graphs = self._copy_graphs() if self.graph_schedule else None
-        obs, graphs = self._last_obs, self._graphs
+    def _collection_policy(self, observations, graphs, alive, positions):
+        """The actions `fit` collects with: uniformly random before learning_starts, then samples of the
+        policy; fixed groups act by their fixed policies (see `Collector.step` for the arguments)."""
         if self.num_timesteps < self.config.learning_starts:
-            actions = np.stack([self.adapter.random_actions(self._rng) for _ in range(num_envs)])
+            actions = np.stack([self.adapter.random_actions(self._rng) for _ in range(len(observations))])
         else:
-            actions = self._act(obs, False, graphs)
-        actions = self._apply_fixed_policies(actions, obs, self._alive, vector.positions)
-        next_obs, rewards, terminated, truncated, over = vector.step(actions)
-        self._episode_length += 1
-        if self.graph_schedule:
-            self._graphs = self._rebuilt_graphs(graphs, [self.graph_schedule.due(int(n)) for n in self._episode_length])
-        for k in range(num_envs):
-            edges = {} if graphs is None else dict(edges=(graphs[k].senders, graphs[k].receivers),
-                                                   next_edges=(self._graphs[k].senders, self._graphs[k].receivers))
-            self.replay.add(k, obs[k], actions[k], rewards[k], next_obs[k], terminated[k], truncated[k], **edges)
-        self.num_timesteps += num_envs
-        self._episode_return += rewards.sum(axis=1)
-        self._alive &= ~(terminated | truncated)
-        for k in np.flatnonzero(over):
-            self.logger.record_episode(float(self._episode_return[k]), int(self._episode_length[k]))
-        if over.all():
-            self._last_obs = None
-        elif over.any():  # worker copies end independently (never with the shared clock of a particle batch)
-            self._last_obs = vector.reset_copies(over, seed=self._next_env_seed())
-            self._episode_return[over], self._episode_length[over], self._alive[over] = 0.0, 0, True
-            if self.graph_schedule:  # the new episodes' first graphs, not the old episodes' last
-                self._graphs = self._rebuilt_graphs(self._graphs, over)
-        else:
-            self._last_obs = next_obs
-        return num_envs
-
-    def _rebuilt_graphs(self, graphs: list, rebuild) -> list:
-        """A new list of the copies' k-NN graphs: copy k's rebuilt from its current positions where rebuild[k]."""
-        if not any(rebuild):
-            return graphs
-        positions = self._vector.positions()
-        return [(self._graph_from_env() if positions is None else self._graph_from_env(positions[k])) if due else graph
-                for k, (graph, due) in enumerate(zip(graphs, rebuild))]
+            actions = self._act(observations, False, graphs)
+        return self._apply_fixed_policies(actions, observations, alive, positions)
 
     def _apply_fixed_policies(self, actions, observations, alive, positions):
         """The fixed groups' rows of `actions` [K, N, ...] replaced by their fixed policies' actions.
@@ -376,17 +340,18 @@ class Estimator:
           cooperative navigation's "coverage"), its mean over agents and episodes.
         """
         episodes = check_int("episodes", episodes)
-        self._last_obs = None
+        if self._collector is not None:
+            self._collector.reset()
         returns, final_infos = [], []
         for episode in range(episodes):
             obs = self.adapter.reset(seed=None if seed is None else seed + episode)
             total, step, graph = 0.0, 0, None
             while True:
                 if self.graph_schedule and self.graph_schedule.due(step):
-                    graph = self._graph_from_env()
+                    graph = knn_graph(self.graph_schedule, self.adapter)
                 actions = self._act(obs[None], bool(deterministic), graph)
                 actions = self._apply_fixed_policies(actions, obs[None], self.adapter.alive[None],
-                                                     AdapterVector(self.adapter).positions)
+                                                     lambda: _with_copy_axis(self.adapter.positions()))
                 obs, rewards, _, _, infos = self.adapter.step(actions[0])
                 total, step = total + float(np.sum(rewards[self.group_policies.trained])), step + 1
                 if self.adapter.episode_over:
@@ -435,39 +400,10 @@ class Estimator:
         The directory is written next to `path` and swapped in at the end, so an
         interrupted save leaves the previous save intact.
         """
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
-            self._write(staging, include_replay)
-            _swap_in(staging, path)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return str(path)
+        return persistence.save_agent(self, path, include_replay)
 
     def _checkpoint(self) -> tf.train.Checkpoint:
         return tf.train.Checkpoint(act_generator=self._act_generator, **self.learner.checkpoint_objects())
-
-    def _write(self, directory: pathlib.Path, include_replay: bool):
-        config = self.config.to_dict()
-        if isinstance(self.config.graph, KNN):
-            config.update(graph="knn", k=self.config.graph.k, every=self.config.graph.every)
-        elif not isinstance(config["graph"], str):
-            config["graph"] = None
-        state = {"config": config, "env_name": self.env_name, "env_kwargs": self.env_kwargs,
-                 "num_timesteps": self.num_timesteps, "num_updates": self.num_updates,
-                 "rng_state": self._rng.bit_generator.state, "fixed_rng_state": self._fixed_rng.bit_generator.state,
-                 "keras_ip_format": SAVE_FORMAT, "algorithm": type(self).__name__,
-                 "train_groups": None if self.group_policies.all_trained else self.group_policies.train_groups,
-                 "fixed_policies": self.group_policies.kinds}
-        (directory / CONFIG_FILE).write_text(json.dumps(state, indent=2, default=_json_default))
-        if self.graph_schedule is None:
-            np.savez(directory / GRAPH_FILE, num_nodes=self.graph.num_nodes, senders=self.graph.senders,
-                     receivers=self.graph.receivers)
-        self._checkpoint().write(str(directory / CHECKPOINT_DIR / "agent"))
-        self.export(directory / SERVING_DIR)
-        if include_replay and self.replay is not None:
-            np.savez(directory / REPLAY_FILE, **self.replay.state_dict(copy=False))  # written slots only
 
     @classmethod
     def load(cls, path, env=None, fixed_policies=None):
@@ -482,50 +418,12 @@ class Estimator:
             is saved; a callable or an agent is not and must be passed again (a group whose
             one is missing acts at random, with a warning).
         """
-        path = pathlib.Path(path)
-        if not (path / CONFIG_FILE).exists():
-            raise FileNotFoundError(f"No saved {cls.__name__} at {str(path)!r} (missing {CONFIG_FILE}).")
-        state = json.loads((path / CONFIG_FILE).read_text())
-        if state.get("keras_ip_format", 1) != SAVE_FORMAT:
-            raise ValueError(f"{str(path)!r} was saved in keras-ip's save format {state.get('keras_ip_format', 1)}; "
-                             f"this version reads format {SAVE_FORMAT}. Format 1 predates the degree input of every "
-                             "encoder (its first kernels have one input row fewer): retrain, or load it with the "
-                             "keras-ip version that saved it.")
-        algorithm = state.get("algorithm", "IPAgent")  # saves before the key existed are IPAgents
-        if algorithm != cls.__name__:
-            raise ValueError(f"{str(path)!r} holds a saved {algorithm}; load it with {algorithm}.load. "
-                             f"Received: {cls.__name__}.load")
-        if env is None and state["env_name"] is None:
-            raise ValueError("This agent was trained on an environment object, not a registered name; "
-                             f"pass env= to {cls.__name__}.load.")
-        config = state["config"]
-        graph_spec = config["graph"]
-        if graph_spec != "knn":
-            with np.load(path / GRAPH_FILE) as saved:  # the graph trained on, even for graph="random"
-                config["graph"] = Graph(int(saved["num_nodes"]), saved["senders"], saved["receivers"])
-        missing = sorted(group for group, kind in state.get("fixed_policies", {}).items()
-                         if kind != "random" and group not in (fixed_policies or {}))
-        if missing:
-            warnings.warn(f"The saved agent's groups {missing} acted by a callable or an agent, which save cannot "
-                          f"keep; pass fixed_policies= to {cls.__name__}.load. They act at random now.", stacklevel=2)
-        groups = dict(train_groups=state.get("train_groups"), fixed_policies=fixed_policies)
-        if env is None:
-            agent = cls(state["env_name"], env_kwargs=state["env_kwargs"], **groups, **config)
-        else:
-            agent = cls(env, **groups, **config)
-            agent.env_name, agent.env_kwargs = state["env_name"], state["env_kwargs"]
-        if isinstance(graph_spec, str):
-            agent.config.graph = graph_spec  # report the name it was built from; the graph stays the saved one
-        agent._checkpoint().read(str(path / CHECKPOINT_DIR / "agent")).assert_existing_objects_matched()
-        agent.num_timesteps, agent.num_updates = state["num_timesteps"], state["num_updates"]
-        agent._rng.bit_generator.state = state["rng_state"]
-        if "fixed_rng_state" in state:
-            agent._fixed_rng.bit_generator.state = state["fixed_rng_state"]
-        if (path / REPLAY_FILE).exists():
-            agent.replay = agent._make_replay()
-            with np.load(path / REPLAY_FILE) as saved:
-                agent.replay.load_state_dict(dict(saved))
-        return agent
+        return persistence.load_agent(cls, path, env, fixed_policies)
+
+
+def _with_copy_axis(positions):
+    """[N, 2] positions -> [1, N, 2], or None."""
+    return None if positions is None else positions[None]
 
 
 def _mean_numeric_infos(final_infos: list) -> dict:
@@ -537,24 +435,6 @@ def _mean_numeric_infos(final_infos: list) -> dict:
                 if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
                     values.setdefault(key, []).append(float(value))
     return {key: float(np.mean(v)) for key, v in values.items()}
-
-
-def _swap_in(staging: pathlib.Path, path: pathlib.Path):
-    """Replaces directory `path` by `staging` so that one of the two always exists whole."""
-    if path.exists():
-        old = path.with_name(f".{path.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(path, old)
-        os.replace(staging, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, path)
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"Cannot save {type(value).__name__} in config.json")
 
 
 def signature_matches_config(cls, extra=()) -> bool:

@@ -84,7 +84,7 @@ def test_every_copy_keeps_its_own_graph_and_clock_across_partial_resets(every):
             partial_resets += t == 0
     assert checked >= 40 and partial_resets >= 8
     assert agent.graph is None  # graph="knn" has no static graph; collection never overwrites it
-    agent._vector.close()
+    agent.close()
 
 
 def test_learning_starts_counts_transitions_in_the_current_replay(tmp_path):
@@ -104,7 +104,7 @@ def test_changing_n_envs_warns_that_the_replay_is_discarded():
     assert agent.replay is None
     agent.fit(8, progress_bar=False)
     assert len(agent.replay.buffers) == 2 and len(agent.replay) == 8
-    agent._vector.close()
+    agent.close()
 
 
 def test_set_params_buffer_size_rebuilds_the_replay_so_it_saves_and_loads(tmp_path):

@@ -84,7 +84,7 @@ def train_run(spec: ExperimentSpec, run: RunSpec, seed: int, verbose: bool = Fal
         agent.save(checkpoint, include_replay=True)
     finally:
         log.close()
-        agent.env.close()  # frees the simulator: libsumo runs one simulation per process
+        agent.close()  # ends worker processes and frees the simulator: libsumo runs one simulation per process
     _say(verbose, f"{run.name} seed {seed}: finished at step {agent.num_timesteps}, evaluation team return "
                   f"{log.last('eval/team_return')}")
     return _write_status(directory, status, num_timesteps=agent.num_timesteps, finished=True)
