@@ -1,0 +1,47 @@
+"""Behaviour kept through refactors: fixed-seed fits of the Q-learning baselines give the replay
+contents, weights and counters recorded before them (tests/data/golden_baselines.npz, written by
+this file's __main__ at 01f41d7, before issue 15's learner base).
+
+Re-record only for an intended change of behaviour:
+`python tests/baselines/test_golden_fit.py tests/data/golden_baselines.npz`.
+"""
+
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+from keras_ip.baselines import DGNAgent, MFQAgent
+
+GOLDEN = pathlib.Path(__file__).parents[1] / "data" / "golden_baselines.npz"
+TINY = dict(units=8, batch_size=16, learning_starts=16, train_freq=4, gradient_steps=1, buffer_size=64,
+            jit_compile=False, seed=0, env_kwargs={"rows": 2, "cols": 2})
+RUNS = {"dgn": DGNAgent, "mfq": MFQAgent}  # each fitted for 48 steps on the 2x2 coordination game
+
+
+def record(name: str) -> dict:
+    """The run's replay state (every stream), the learner's networks and optimiser (every
+    variable, in order) and the step counters."""
+    agent = RUNS[name]("coordination", **TINY).fit(48, progress_bar=False)
+    arrays = {f"{name}/replay{k}/{key}": np.asarray(value)
+              for k, buffer in enumerate(agent.replay.buffers) for key, value in buffer.state_dict().items()}
+    learner = agent.learner
+    variables = [*learner.network.variables, *learner.target_network.variables, *learner.optimizer.variables()]
+    arrays.update({f"{name}/weight{i:03d}": v.numpy() for i, v in enumerate(variables)})
+    arrays[f"{name}/counters"] = np.array([agent.num_timesteps, agent.num_updates, learner.updates.numpy()])
+    return arrays
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_a_fixed_seed_fit_gives_the_recorded_transitions_and_weights(name):
+    with np.load(GOLDEN) as golden:
+        expected = {key: golden[key] for key in golden.files if key.startswith(f"{name}/")}
+    actual = record(name)
+    assert sorted(actual) == sorted(expected)
+    for key, value in expected.items():
+        np.testing.assert_array_equal(actual[key], value, err_msg=key)
+
+
+if __name__ == "__main__":
+    np.savez_compressed(sys.argv[1], **{key: value for name in RUNS for key, value in record(name).items()})
