@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_ip.layers.base import GraphOps
+from keras_ip.layers.graph_ops import GraphOps
 from keras_ip.networks import INVALID_SCORE
 from keras_ip.sac.losses import agent_mean
 

@@ -26,7 +26,8 @@ import tensorflow_gnn as tfgnn
 from keras_ip._checks import check_bool, check_int
 from keras_ip.baselines import losses
 from keras_ip.graphs.tensor import AGENTS
-from keras_ip.layers.base import GraphOps, encode_states, make_encoder
+from keras_ip.layers.base import encode_states, make_encoder
+from keras_ip.layers.graph_ops import GraphOps
 from keras_ip.networks import ActionSpec
 
 

@@ -9,7 +9,7 @@ Schema (shared by every layer of `keras_ip.layers`):
                           incoming edges) and "out_neighbours" int32 [total_agents, max
                           out-degree] (the receivers of its outgoing edges), global indices
                           padded with -1, so layers sum over neighbours with a gather
-                          instead of a scatter (see `keras_ip.layers.base.GraphOps`)
+                          instead of a scatter (see `keras_ip.layers.graph_ops.GraphOps`)
   edge set "neighbours":  source -> target over "agents";
                           feature "reverse" int32 [total_edges], the global index of the
                           reverse edge or -1 (loopy belief propagation needs it).

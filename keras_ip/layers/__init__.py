@@ -1,11 +1,12 @@
 """Keras layers over agent GraphTensors: intention propagation, policy heads, critics."""
 
-from keras_ip.layers.base import GraphOps, NeighbourAttention, PropagationBase
+from keras_ip.layers.base import PropagationBase
 from keras_ip.layers.critics import NeighbourhoodCritic
+from keras_ip.layers.graph_ops import GraphOps
 from keras_ip.layers.heads import CategoricalHead, TanhGaussianHead
 from keras_ip.layers.independent import IndependentPropagation
 from keras_ip.layers.loopy_bp import LoopyBPPropagation
-from keras_ip.layers.mean_field import MeanFieldPropagation
+from keras_ip.layers.mean_field import MeanFieldPropagation, NeighbourAttention
 
 PROPAGATION_LAYERS = {"mean_field": MeanFieldPropagation, "loopy_bp": LoopyBPPropagation,
                       "none": IndependentPropagation}

@@ -24,65 +24,13 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_bool, check_int
-from keras_ip.layers.base import (UNWEIGHTED_AGGREGATIONS, GraphOps, GroupedDense, check_aggregation, per_slice,
-                                  state_inputs)
+from keras_ip._names import UNWEIGHTED_AGGREGATIONS
 from keras_ip.graphs.tensor import AGENTS, GROUP
+from keras_ip.layers.base import state_inputs
+from keras_ip.layers.dense import GroupedDense, StackedDense
+from keras_ip.layers.graph_ops import GraphOps, check_aggregation
 
 CRITIC_KINDS = ("value", "discrete_q", "continuous_q")
-
-
-def stacked_matmul(inputs, kernel, frozen: bool = False):
-    """[nodes, in] (shared by all copies) or [nodes, copies, in] times kernel [copies, in, out] -> [nodes, copies, out].
-
-    frozen=True reads the kernel without gradient (the inputs keep theirs).
-    """
-    kernel = tf.stop_gradient(kernel) if frozen else kernel
-    equation = "ni,cio->nco" if inputs.shape.rank == 2 else "nci,cio->nco"
-    return tf.einsum(equation, inputs, kernel)
-
-
-@tf.keras.utils.register_keras_serializable(package="keras_ip")
-class StackedDense(tf.keras.layers.Layer):
-    """`copies` independent Dense layers applied as one batched matmul.
-
-    Init args:
-      units: output width. copies: number of independent layers. activation, use_bias: as for Dense.
-    Call args:
-      inputs: float32 [nodes, in] (the same input for every copy) or [nodes, copies, in].
-      frozen: read the weights without gradient.
-    Call returns:
-      float32 [nodes, copies, units].
-    """
-
-    def __init__(self, units: int, copies: int = 1, activation=None, use_bias: bool = True, **kwargs):
-        super().__init__(**kwargs)
-        self.units = check_int("units", units)
-        self.copies = check_int("copies", copies)
-        self.activation = tf.keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight("kernel", [self.copies, int(input_shape[-1]), self.units],
-                                      initializer=per_slice("glorot_uniform"))
-        self.bias = self.add_weight("bias", [self.copies, self.units], initializer="zeros") if self.use_bias else None
-        super().build(input_shape)
-
-    def call(self, inputs, frozen: bool = False):
-        bias = 0.0 if self.bias is None else (tf.stop_gradient(self.bias) if frozen else self.bias)
-        return self.activation(self.linear(inputs, frozen=frozen) + bias)
-
-    def linear(self, inputs, start: int = 0, frozen: bool = False):
-        """inputs times rows [start, start + in) of the kernel, no bias: [nodes, copies, units].
-
-        Lets a caller split a concatenated input [x, y] into x @ W_x + y @ W_y and reuse x @ W_x
-        (the bias, `self.bias`, is the caller's to add once).
-        """
-        width = int(inputs.shape[-1])
-        return stacked_matmul(inputs, self.kernel[:, start:start + width], frozen)
-
-    def get_config(self):
-        return dict(super().get_config(), units=self.units, copies=self.copies, use_bias=self.use_bias,
-                    activation=tf.keras.activations.serialize(self.activation))
 
 
 class CriticState(NamedTuple):

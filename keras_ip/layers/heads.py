@@ -13,7 +13,7 @@ import math
 import tensorflow as tf
 
 from keras_ip._checks import check_int
-from keras_ip.layers.base import fresh_initializer
+from keras_ip.layers.dense import fresh_initializer
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_ip.layers.base import AGGREGATIONS, GraphOps, PropagationBase
+from keras_ip._names import AGGREGATIONS
+from keras_ip.layers.base import PropagationBase
+from keras_ip.layers.graph_ops import GraphOps
 
 
 @tf.keras.utils.register_keras_serializable(package="keras_ip")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_ip.layers.base import GraphOps, PropagationBase
+from keras_ip.layers.base import PropagationBase
+from keras_ip.layers.graph_ops import GraphOps
 
 
 def reverse_messages(nu, reverse):

@@ -4,7 +4,45 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_ip.layers.base import GraphOps, NeighbourAttention, PropagationBase
+from keras_ip._checks import check_int
+from keras_ip._names import AGGREGATIONS
+from keras_ip.layers.base import PropagationBase
+from keras_ip.layers.graph_ops import GraphOps
+
+
+@tf.keras.utils.register_keras_serializable(package="keras_ip")
+class NeighbourAttention(tf.keras.layers.Layer):
+    """Learned weights of each agent's in-neighbours (GATv2 scores, Brody et al. 2022).
+
+      e_ji     = a^T LeakyReLU(W_s h_j + W_r h_i + b)        for each edge j -> i
+      alpha_ji = softmax over j in N(i) of e_ji
+
+    The paper's GNN "employs the attention mechanism" (appendix E) so that an agent can listen
+    to some neighbours more than others; plain sums and means weigh all alike.
+
+    Init args:
+      units: width of the score MLP.
+    Call args:
+      h: float32 [nodes, d], the embeddings the scores compare.
+      ops: `GraphOps` of the graph.
+    Call returns:
+      float32 [edges], alpha_ji: non-negative, summing to 1 over each node's incoming edges.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_int("units", units)
+        self.w_sender = tf.keras.layers.Dense(self.units, use_bias=False, name="sender")
+        self.w_receiver = tf.keras.layers.Dense(self.units, name="receiver")
+        self.score = tf.keras.layers.Dense(1, use_bias=False, name="score")
+
+    def call(self, h: tf.Tensor, ops: GraphOps) -> tf.Tensor:
+        pair = ops.from_senders(self.w_sender(h)) + ops.from_receivers(self.w_receiver(h))  # [edges, units]
+        scores = self.score(tf.nn.leaky_relu(pair, alpha=0.2))[:, 0]                       # [edges]
+        return ops.softmax_at_receivers(scores)
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units)
 
 
 @tf.keras.utils.register_keras_serializable(package="keras_ip")
@@ -34,7 +72,7 @@ class MeanFieldPropagation(PropagationBase):
       mu^M, float32 [nodes, units].
     """
 
-    aggregations = ("sum", "mean", "attention")
+    aggregations = AGGREGATIONS  # "attention" too: only this variant learns neighbour weights
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -1,11 +1,10 @@
-"""Layers of keras_ip.layers.base: GroupedDense's initialisation (and StackedDense's, which shares it)."""
+"""Layers of keras_ip.layers.dense: GroupedDense's initialisation (and StackedDense's, which shares it)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_ip.layers.base import GroupedDense
-from keras_ip.layers.critics import StackedDense
+from keras_ip.layers.dense import GroupedDense, StackedDense
 
 
 @pytest.mark.parametrize("make, call", [

@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_ip.graphs import Graph, GraphBatcher, knn
 from keras_ip.graphs.tensor import assemble_graph_tensor
 from keras_ip.layers import GraphOps
-from keras_ip.layers.base import sum_of_in_neighbours
+from keras_ip.layers.graph_ops import sum_of_in_neighbours
 
 # edges 0 -> 1, 2 -> 1, 1 -> 0 over 4 nodes (node 2 receives nothing, node 3 is isolated)
 IN_LISTS = tf.constant([[1, -1], [0, 2], [-1, -1], [-1, -1]])
