@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 
 from keras_ip.config import ARCHITECTURE_FIELDS, FIELD_NAMES, IPConfig
-from keras_ip.estimator import Estimator, signature_matches_config
+from keras_ip.estimator import Estimator
 from keras_ip.networks import ActionSpec, build_networks
 from keras_ip.sac.learner import SACLearner
-from keras_ip.sac.policy import compiled_actions
 
 _LEARNER_FIELDS = ("learning_rate", "gamma", "tau", "alpha")
 
@@ -66,9 +65,7 @@ class IPAgent(Estimator):
                                   gumbel_temperature=c.gumbel_temperature, jit_compile=c.jit_compile,
                                   seed=None if c.seed is None else c.seed + 1, strategy=self.strategy,
                                   trained_weights=self.group_policies.trained_weights())
-        act = (self.networks.actor, self.action_spec, self._act_generator, c.jit_compile)
-        self._act_static = None if self._batcher is None else compiled_actions(*act, self._batcher)
-        self._act_dynamic = compiled_actions(*act, self._to_dynamic_graph)
+        self._build_act_functions(self.networks.actor, self.action_spec)
 
     @property
     def policy_network(self):
@@ -102,8 +99,3 @@ class IPAgent(Estimator):
             self.learner.set_hyperparameters(**{k: params[k] for k in _LEARNER_FIELDS if k in params
                                                 and not (k == "alpha" and params[k] == "auto")})
         return self
-
-
-def init_signature_matches_config() -> bool:
-    """True when IPAgent.__init__'s hyperparameters equal IPConfig's fields and defaults."""
-    return signature_matches_config(IPAgent, extra=("strategy",))

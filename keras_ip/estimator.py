@@ -16,7 +16,6 @@ actions; `keras_ip.persistence` writes and reads saves; this module runs the tra
 from __future__ import annotations
 
 import abc
-import inspect
 import warnings
 from collections.abc import Mapping
 
@@ -38,6 +37,7 @@ from keras_ip.group_policies import GroupPolicies
 from keras_ip.logger import Logger
 from keras_ip.replay import ReplayBuffer, ReplayStreams
 from keras_ip.replay_device import DeviceReplayBuffer
+from keras_ip.sac.policy import compiled_actions
 
 _FAR_AWAY = 1e6  # where predict places agents that have left the episode when it builds a k-NN graph
 
@@ -131,6 +131,13 @@ class Estimator(abc.ABC):
                              action_dim=None if a.discrete else a.action_dim, num_edges=num_edges,
                              obs_dtype=self.config.replay_dtype, seed=self.config.seed,
                              buffer_type=DeviceReplayBuffer if self.config.replay_on_device else ReplayBuffer)
+
+    def _build_act_functions(self, policy, action_spec):
+        """Sets `_act_static` (None without a static graph) and `_act_dynamic`: compiled calls of
+        `policy` (GraphTensor -> `select_actions` input) from joint states to actions."""
+        act = (policy, action_spec, self._act_generator, self.config.jit_compile)
+        self._act_static = None if self._batcher is None else compiled_actions(*act, self._batcher)
+        self._act_dynamic = compiled_actions(*act, self._to_dynamic_graph)
 
     # ----------------------------------------------------------------------------- training
     def fit(self, steps: int, callbacks=None, progress_bar: bool = True):
@@ -436,17 +443,3 @@ def _mean_numeric_infos(final_infos: list) -> dict:
                     values.setdefault(key, []).append(float(value))
     return {key: float(np.mean(v)) for key, v in values.items()}
 
-
-def signature_matches_config(cls, extra=()) -> bool:
-    """True when cls.__init__'s hyperparameters equal cls.config_class's fields and defaults.
-
-    Args:
-      cls: an `Estimator` subclass.
-      extra: its other init arguments besides self, env, env_kwargs, train_groups and fixed_policies
-        (e.g. "strategy").
-    """
-    parameters = inspect.signature(cls.__init__).parameters
-    defaults = cls.config_class()
-    names = [name for name in defaults.to_dict()]
-    return all(name in parameters and parameters[name].default == getattr(defaults, name) for name in names) \
-        and set(parameters) - set(names) == {"self", "env", "env_kwargs", "train_groups", "fixed_policies", *extra}

@@ -12,9 +12,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from keras_ip.graphs.tensor import AGENTS, GROUP, graph_tensor
-from keras_ip.graphs.topology import Graph
+from keras_ip.graphs.tensor import AGENTS, GROUP
 from keras_ip.layers import PROPAGATION_LAYERS, CategoricalHead, NeighbourhoodCritic, TanhGaussianHead
+from keras_ip.learner_base import build_on_dummy_graph, copy_weights
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,13 +189,8 @@ def build_networks(obs_dim: int, action_spec: ActionSpec, propagation: str = "me
                                     name="actor"),
                         critics=critic(q_kind, "critics", copies=2),
                         value=critic("value", "value"), target_value=critic("value", "target_value"))
-    dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])),
-                         **({GROUP: np.zeros(2, np.int32)} if num_groups > 1 else {}))
     dummy_actions = tf.zeros([2, action_spec.critic_features])
-    networks.actor(dummy)
-    networks.critics(dummy, dummy_actions)
-    networks.value(dummy)
-    networks.target_value(dummy)
-    for target, source in zip(networks.target_value.variables, networks.value.variables):
-        target.assign(source)
+    build_on_dummy_graph(obs_dim, num_groups, (networks.actor,), (networks.critics, dummy_actions), (networks.value,),
+                         (networks.target_value,))
+    copy_weights(networks.target_value, networks.value)
     return networks

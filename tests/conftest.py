@@ -1,5 +1,7 @@
 """Shared fixtures: tiny IPAgents on the 2x2 coordination game, and helpers to compare them."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -50,6 +52,23 @@ def weights_of():
         return [variable.numpy() for network in agent.learner.networks for variable in network.variables]
 
     return weights
+
+
+@pytest.fixture
+def signature_matches_config():
+    """signature_matches_config(cls, extra=()) -> True when cls.__init__'s hyperparameters equal
+    cls.config_class's fields and defaults; `extra` names its other init arguments besides self,
+    env, env_kwargs, train_groups and fixed_policies (e.g. "strategy")."""
+
+    def matches(cls, extra=()) -> bool:
+        parameters = inspect.signature(cls.__init__).parameters
+        names = list(cls.config_class().to_dict())
+        defaults = cls.config_class()
+        return (all(name in parameters and parameters[name].default == getattr(defaults, name) for name in names)
+                and set(parameters) - set(names) == {"self", "env", "env_kwargs", "train_groups", "fixed_policies",
+                                                     *extra})
+
+    return matches
 
 
 @pytest.fixture

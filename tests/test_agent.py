@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from keras_ip import IPAgent, IPConfig
-from keras_ip.agent import init_signature_matches_config
 from keras_ip.config import FIELD_NAMES
 from keras_ip.envs import CoordinationGame
 from keras_ip.envs.coordination import coordination_rewards
@@ -25,8 +24,8 @@ def assert_all_equal(first, second):
 
 
 # ----------------------------------------------------------------------------- config
-def test_init_signature_matches_config():
-    assert init_signature_matches_config()
+def test_init_signature_matches_config(signature_matches_config):
+    assert signature_matches_config(IPAgent, extra=("strategy",))
     parameters = inspect.signature(IPAgent.__init__).parameters
     hyperparameters = {name: p.default for name, p in parameters.items()
                        if name not in ("self", "env", "env_kwargs", "strategy", "train_groups", "fixed_policies")}

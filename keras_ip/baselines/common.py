@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import tensorflow as tf
 
 from keras_ip._checks import check_int
 from keras_ip.estimator import Estimator
-from keras_ip.graphs.tensor import GROUP, GraphBatcher, graph_tensor, replay_graph_tensor
 from keras_ip.graphs.topology import Graph
-from keras_ip.sac.policy import compiled_actions
+from keras_ip.learner_base import LearnerBase, build_on_dummy_graph, copy_weights, polyak_update
 
 
-class QLearner:
+class QLearner(LearnerBase):
     """Adam on one Q network shared by all agents, and its target copy.
 
     After every update, every `target_update_interval`-th update moves the target a
@@ -38,10 +36,8 @@ class QLearner:
     def __init__(self, network, target_network, graph: Graph | None, *, group_ids=None, learning_rate: float = 1e-3,
                  gamma: float = 0.95, tau: float = 0.01, target_update_interval: int = 1, jit_compile: bool = True,
                  trained_weights=None):
+        super().__init__(graph, group_ids, trained_weights)
         self.network, self.target_network = network, target_network
-        self.trained_weights = None if trained_weights is None else tf.constant(trained_weights, tf.float32)  # [N]
-        self.group_ids = group_ids
-        self.batcher = None if graph is None else GraphBatcher(graph, group_ids)
         self.gamma = tf.Variable(float(gamma), trainable=False, name="gamma")
         self.tau = tf.Variable(float(tau), trainable=False, name="tau")
         self.target_update_interval = check_int("target_update_interval", target_update_interval)
@@ -49,16 +45,6 @@ class QLearner:
         self.optimizer = tf.keras.optimizers.Adam(learning_rate)
         self.optimizer.build(network.trainable_variables)  # slots exist before the first (compiled) step
         self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
-
-    def graph_tensor(self, observations, senders=None, receivers=None):
-        """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
-        return replay_graph_tensor(self.batcher, observations, senders, receivers, self.group_ids)
-
-    def agent_weights(self, batch):
-        """float32 [B * N] loss weights of the batch's agent rows, or None when every agent learns."""
-        if self.trained_weights is None:
-            return None
-        return tf.tile(self.trained_weights, [tf.shape(batch.rewards)[0]])
 
     def loss(self, batch):
         raise NotImplementedError
@@ -70,9 +56,8 @@ class QLearner:
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         self.updates.assign_add(1)
         due = tf.cast(self.updates % self.target_update_interval == 0, tf.float32)
-        tau = due * self.tau  # 0 between target updates; with tau = 1 an exact copy
-        for target, source in zip(self.target_network.variables, self.network.variables):
-            target.assign(tau * source + (1.0 - tau) * target)
+        # tau 0 between target updates; with tau = 1 an exact copy
+        polyak_update(self.target_network.variables, self.network.variables, due * self.tau)
         return metrics
 
     def checkpoint_objects(self) -> dict:
@@ -89,13 +74,9 @@ def build_pair(make, obs_dim: int, num_groups: int, *call_args):
       obs_dim: per-agent observation size. num_groups: agent groups.
       call_args: the extra inputs of the build call, each for 2 agents.
     """
-    dummy = graph_tensor(np.zeros((2, obs_dim), np.float32), Graph(2, np.array([0, 1]), np.array([1, 0])),
-                         **({GROUP: np.zeros(2, np.int32)} if num_groups > 1 else {}))
     network, target = make(), make()
-    network(dummy, *call_args)
-    target(dummy, *call_args)
-    for target_variable, variable in zip(target.variables, network.variables):
-        target_variable.assign(variable)
+    build_on_dummy_graph(obs_dim, num_groups, (network, *call_args), (target, *call_args))
+    copy_weights(target, network)
     return network, target
 
 
@@ -122,9 +103,7 @@ class QAgent(Estimator):
 
     def _build_model(self):
         self._build_learner()
-        act = (self.policy, self.policy.action_spec, self._act_generator, self.config.jit_compile)
-        self._act_static = None if self._batcher is None else compiled_actions(*act, self._batcher)
-        self._act_dynamic = compiled_actions(*act, self._to_dynamic_graph)
+        self._build_act_functions(self.policy, self.policy.action_spec)
 
     def _build_learner(self):
         raise NotImplementedError

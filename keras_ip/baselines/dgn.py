@@ -21,6 +21,7 @@ from keras_ip.baselines.common import QAgent, QLearner, build_pair, config_param
 from keras_ip.baselines.config import DGNConfig
 from keras_ip.baselines.networks import DGNNetwork, EpsilonGreedy
 from keras_ip.layers.base import GraphOps
+from keras_ip.learner_base import rewards_and_dones
 from keras_ip.sac.losses import agent_mean, td_target
 
 
@@ -39,10 +40,8 @@ class DGNLearner(QLearner):
         super().__init__(network, target_network, graph, **kwargs)
 
     def loss(self, batch):
-        graph = self.graph_tensor(batch.observations, batch.senders, batch.receivers)
-        next_graph = self.graph_tensor(batch.next_observations, batch.next_senders, batch.next_receivers)
-        rewards = tf.reshape(tf.cast(batch.rewards, tf.float32), [-1])               # [B * N]
-        dones = tf.reshape(tf.cast(batch.dones, tf.float32), [-1])                   # [B * N]
+        graph, next_graph = self.transition_graphs(batch)
+        rewards, dones = rewards_and_dones(batch)                                    # [B * N] each
         actions = tf.one_hot(tf.reshape(batch.actions, [-1]), self.network.num_actions)  # [B * N, A]
         regularised = self.temporal_coefficient > 0
         if regularised and batch.senders is None:  # a static graph: s' has the same neighbourhoods

@@ -25,6 +25,7 @@ from keras_ip.baselines.common import QAgent, QLearner, build_pair, config_param
 from keras_ip.baselines.config import MFQConfig
 from keras_ip.baselines.networks import BoltzmannPolicy, MeanFieldQNetwork
 from keras_ip.layers.base import GraphOps
+from keras_ip.learner_base import rewards_and_dones
 from keras_ip.sac.losses import agent_mean, td_target
 
 
@@ -45,10 +46,8 @@ class MFQLearner(QLearner):
 
     def loss(self, batch):
         num_actions = self.network.num_actions
-        graph = self.graph_tensor(batch.observations, batch.senders, batch.receivers)
-        next_graph = self.graph_tensor(batch.next_observations, batch.next_senders, batch.next_receivers)
-        rewards = tf.reshape(tf.cast(batch.rewards, tf.float32), [-1])               # [B * N]
-        dones = tf.reshape(tf.cast(batch.dones, tf.float32), [-1])                   # [B * N]
+        graph, next_graph = self.transition_graphs(batch)
+        rewards, dones = rewards_and_dones(batch)                                    # [B * N] each
         actions = tf.one_hot(tf.reshape(batch.actions, [-1]), num_actions)          # [B * N, A]
 
         next_online = self.network.encode(next_graph)                                 # [B * N, units]

@@ -12,8 +12,8 @@ import math
 import tensorflow as tf
 
 from keras_ip._checks import check_int
-from keras_ip.graphs.tensor import GraphBatcher, replay_graph_tensor
 from keras_ip.graphs.topology import Graph
+from keras_ip.learner_base import LearnerBase, polyak_update, rewards_and_dones
 from keras_ip.networks import ActionSpec, Networks
 from keras_ip.sac import losses
 from keras_ip.sac.policy import critic_action_features, policy_noise, policy_terms, replayed_q
@@ -36,7 +36,7 @@ def default_target_entropy(spec: ActionSpec) -> float:
     return 0.98 * spec.mean_log_num_actions() if spec.discrete else -float(spec.action_dim)
 
 
-class SACLearner:
+class SACLearner(LearnerBase):
     """Owns the optimisers, the entropy weight and the compiled update of all networks.
 
     Init args:
@@ -72,13 +72,11 @@ class SACLearner:
                  gamma: float = 0.95, tau: float = 0.01, alpha=0.2, target_entropy=None,
                  gumbel_temperature: float = 1.0, jit_compile: bool = True, seed=None, strategy=None,
                  trained_weights=None, max_chunk_agents: int = 2**18):
+        super().__init__(graph, group_ids, trained_weights)
         self.networks = networks
-        self.trained_weights = None if trained_weights is None else tf.constant(trained_weights, tf.float32)  # [N]
         self.max_chunk_agents = check_int("max_chunk_agents", max_chunk_agents)
         self.strategy = strategy
         self.action_spec = action_spec
-        self.group_ids = group_ids
-        self.batcher = None if graph is None else GraphBatcher(graph, group_ids)
         self.generator = (tf.random.Generator.from_seed(seed) if seed is not None
                           else tf.random.Generator.from_non_deterministic_state())
         with strategy.scope() if strategy else contextlib.nullcontext():
@@ -124,10 +122,6 @@ class SACLearner:
             self.gamma.assign(gamma)
         if tau is not None:
             self.tau.assign(tau)
-
-    def graph_tensor(self, observations, senders=None, receivers=None):
-        """[B, N, d] joint states (and optional per-row edges [B, E]) -> GraphTensor."""
-        return replay_graph_tensor(self.batcher, observations, senders, receivers, self.group_ids)
 
     def _train_step(self, batch):
         gradients, metrics = self._chunked_gradients(batch, self._noise(batch))
@@ -192,8 +186,7 @@ class SACLearner:
             gradients = gradients[len(variables):]
 
     def _update_target(self):
-        for target, source in zip(self.networks.target_value.variables, self.networks.value.variables):
-            target.assign(self.tau * source + (1.0 - self.tau) * target)
+        polyak_update(self.networks.target_value.variables, self.networks.value.variables, self.tau)
 
     def _gradients(self, batch, noise):
         """Every network's gradient of its own loss, from one forward and one backward pass.
@@ -204,15 +197,12 @@ class SACLearner:
         Returns (gradients in the order of `self._trained`, metrics).
         """
         nets, spec = self.networks, self.action_spec
-        observations = tf.convert_to_tensor(batch.observations, tf.float32)
-        graph = self.graph_tensor(observations, batch.senders, batch.receivers)
-        next_graph = self.graph_tensor(batch.next_observations, batch.next_senders, batch.next_receivers)
-        rewards = tf.reshape(tf.cast(batch.rewards, tf.float32), [-1])     # [B * N]
-        dones = tf.reshape(tf.cast(batch.dones, tf.float32), [-1])         # [B * N]
+        graph, next_graph = self.transition_graphs(batch)
+        rewards, dones = rewards_and_dones(batch)                          # [B * N] each
         flat_actions = tf.reshape(batch.actions, tf.concat([[-1], tf.shape(batch.actions)[2:]], axis=0))
         alpha = tf.exp(self.log_alpha)
         q_target = losses.td_target(rewards, dones, nets.target_value(next_graph), self.gamma)
-        weights = None if self.trained_weights is None else tf.tile(self.trained_weights, [tf.shape(observations)[0]])
+        weights = self.agent_weights(batch)                                # [B * N] or None
         replayed_features = None if weights is None else critic_action_features(flat_actions, spec)
 
         # Name scopes label each part's ops (and "gradient_tape/<scope>" their gradients) for

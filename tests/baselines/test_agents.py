@@ -15,7 +15,6 @@ from keras_ip import IPAgent, IPConfig
 from keras_ip.baselines import DGNAgent, DGNConfig, DGNLearner, MFQAgent, MFQConfig
 from keras_ip.baselines.config import SHARED_FIELDS
 from keras_ip.callbacks import Checkpoint
-from keras_ip.estimator import signature_matches_config
 from keras_ip.graphs import KNN, knn
 
 AGENTS = [DGNAgent, MFQAgent]
@@ -37,7 +36,7 @@ def weights(agent):
 
 # ----------------------------------------------------------------------------- config
 @pytest.mark.parametrize("cls", AGENTS)
-def test_init_signature_matches_config(cls):
+def test_init_signature_matches_config(cls, signature_matches_config):
     assert signature_matches_config(cls)
 
 
