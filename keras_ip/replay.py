@@ -345,26 +345,20 @@ class ReplayBuffer:
                 "open": int(self._open), "rng_state": np.array(json.dumps(self._rng.bit_generator.state))}
 
     def load_state_dict(self, state) -> None:
-        """Restores a `state_dict` of a buffer with the same init args (exact round trip).
-
-        Also reads the full-size states of keras_ip 0.1 checkpoints (every array
-        [capacity, ...], no "filled" key).
-        """
-        scalars = {"num_valid", "cursor", "open", "rng_state"}
-        legacy = "filled" not in state
-        expected = set(self._layout) | scalars | (set() if legacy else {"capacity", "filled"})
+        """Restores a `state_dict` of a buffer with the same init args (exact round trip)."""
+        expected = set(self._layout) | {"capacity", "filled", "num_valid", "cursor", "open", "rng_state"}
         if set(state) != expected:
             raise ValueError(f"state must have keys {sorted(expected)}. Received keys {sorted(state)}.")
-        if not legacy and int(state["capacity"]) != self.capacity:  # slot k's next observation is slot k + 1 mod C
+        if int(state["capacity"]) != self.capacity:  # slot k's next observation is slot k + 1 mod C
             raise ValueError(f"state['capacity'] must equal this buffer's capacity {self.capacity}. "
                              f"Received: capacity={int(state['capacity'])}")
         num_valid = int(state["num_valid"])
-        filled = self.capacity if legacy else int(state["filled"])
+        filled = int(state["filled"])
         if not 0 <= num_valid <= filled <= self.capacity:
             raise ValueError(f"state must have 0 <= num_valid <= filled <= capacity = {self.capacity}. Received: "
                              f"num_valid={num_valid}, filled={filled}")
         for name, (shape, dtype) in self._layout.items():
-            rows = self.capacity if legacy else num_valid if name == "valid_slots" else filled
+            rows = num_valid if name == "valid_slots" else filled
             if np.shape(state[name]) != (rows, *shape[1:]) or np.asarray(state[name]).dtype != dtype:
                 raise ValueError(f"state[{name!r}] must be {np.dtype(dtype).name} {(rows, *shape[1:])} for this "
                                  f"buffer. Received {np.asarray(state[name]).dtype} {np.shape(state[name])}.")
@@ -376,7 +370,7 @@ class ReplayBuffer:
             array[:len(saved)] = saved
             array[len(saved):] = -1 if name == "position" else 0
         self._load_data(state, filled)
-        self._filled = filled  # for a legacy state: all slots, as it was saved
+        self._filled = filled
         self._num_valid, self._cursor = num_valid, int(state["cursor"])
         self._open = bool(state["open"])
         self._rng.bit_generator.state = json.loads(str(state["rng_state"]))
