@@ -93,12 +93,7 @@ def _ip_agent():
 
 def _baseline(class_name: str):
     def agent_class():
-        try:
-            module = importlib.import_module("keras_ip.baselines")
-        except ModuleNotFoundError as error:
-            raise ValueError(f"The {class_name} baseline needs keras_ip.baselines, which this installation lacks "
-                             f"({error}).") from error
-        return getattr(module, class_name)
+        return getattr(importlib.import_module("keras_ip.baselines"), class_name)
     return agent_class
 
 
