@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras_ip import IPAgent
 from keras_ip.replay import ReplayBuffer, ReplayStreams
 from keras_ip.replay_device import DeviceReplayBuffer
-from tests.test_replay import A, D, N, Recorder, episode
+from tests.replay_helpers import A, D, N, Recorder, episode
 
 SETTINGS = [
     dict(),

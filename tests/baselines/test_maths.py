@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras_ip.baselines import DGNNetwork, MeanFieldQNetwork, RelationAttention, losses
 from keras_ip.graphs import from_edges, graph_tensor
 from keras_ip.layers.graph_ops import GraphOps
-from tests.layers.test_degree_input import assert_fits_only_with_the_degree
+from tests.degree_fit import assert_fits_only_with_the_degree
 
 # The path 0 - 1 - 2. Edges sorted by (receiver, sender): 1->0, 0->1, 2->1, 1->2.
 PATH = from_edges(3, [(0, 1), (1, 2)])

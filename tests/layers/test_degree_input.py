@@ -7,37 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_ip.graphs import GraphBatcher, graph_tensor, grid
+from keras_ip.graphs import GraphBatcher, graph_tensor
 from keras_ip.layers import GraphOps, MeanFieldPropagation, NeighbourhoodCritic
 from keras_ip.networks import ActionSpec, build_networks
-
-GRID = grid(3, 3)
-DEGREES = GRID.degrees().astype(np.float32)       # [2, 3, 2, 3, 4, 3, 2, 3, 2]
-BLIND_FLOOR = float(np.var(DEGREES))              # 4/9: the best an output equal at every agent can do
-EQUAL_STATES = np.ones((9, 3), np.float32)
-
-
-def regression_loss(model, call, steps=300, learning_rate=0.03):
-    """Fits `call(model, graph) -> [9, ...]` to each agent's degree by MSE; returns the final loss."""
-    tf.keras.utils.set_random_seed(0)
-    graph = graph_tensor(EQUAL_STATES, GRID)
-    target = tf.constant(DEGREES)
-    call(model, graph)  # build
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            output = call(model, graph)
-            output = tf.reshape(output, [9, -1])                        # [9, outputs]
-            loss = tf.reduce_mean(tf.square(output - target[:, None]))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
-    for _ in range(steps):
-        loss = step()
-    return float(loss)
-
+from tests.degree_fit import DEGREES, EQUAL_STATES, GRID, assert_fits_only_with_the_degree
 
 class PolicyRegressor(tf.keras.Model):
     """A mean-field propagation layer with a linear read-out, to regress its output."""
@@ -59,11 +32,6 @@ LAYERS = {
                           lambda model, graph: model(graph, tf.one_hot(tf.zeros(9, tf.int32), 2))),
     "mean_field_policy": (PolicyRegressor, lambda model, graph: model(graph)),
 }
-
-
-def assert_fits_only_with_the_degree(make, call):
-    assert regression_loss(make(False), call) >= BLIND_FLOOR - 1e-4  # every agent gets the same output
-    assert regression_loss(make(True), call) < 0.01
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
