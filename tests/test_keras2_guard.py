@@ -47,3 +47,17 @@ def test_tensorflow_imported_first_but_keras_untouched_works():
     result = run("import tensorflow as tf; import keras_ip; print(tf.keras.layers.Layer.__module__)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("tf_keras.")
+
+
+def test_import_is_light_and_the_public_names_load_on_first_use():
+    result = run("import sys, keras_ip; assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
+                 "from keras_ip import IPAgent; import tensorflow as tf; "
+                 "assert keras_ip.IPAgent is IPAgent and keras_ip.IPConfig().units == 128; "
+                 "assert {keras_ip.make_env.__name__, keras_ip.layers.__name__, keras_ip.replay.__name__} == "
+                 "{'make_env', 'keras_ip.layers', 'keras_ip.replay'}; "
+                 "assert all(hasattr(keras_ip, name) for name in keras_ip.__all__); "
+                 "print(tf.keras.layers.Layer.__module__)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("tf_keras.")
+    missing = run("import keras_ip; keras_ip.IPAgnet")
+    assert "AttributeError: module 'keras_ip' has no attribute 'IPAgnet'" in missing.stderr
