@@ -16,17 +16,16 @@ import argparse
 import dataclasses
 import json
 import pathlib
-import re
 import sys
 import time
 import typing
 
+import keras_ip
+from keras_ip._names import PROPAGATIONS
 from keras_ip.config import IPConfig
 
 
 def _demo(args) -> int:
-    import keras_ip  # pylint: disable=import-outside-toplevel  (keeps `--help` fast)
-
     print(f"keras-ip {keras_ip.__version__}: intention propagation ({args.propagation}) on the "
           f"{args.rows} x {args.cols} coordination game, {args.steps} steps, seed {args.seed}", flush=True)
     start = time.perf_counter()
@@ -115,23 +114,17 @@ def _json_or_string(text: str):
         return text
 
 
-def _field_help() -> dict:
-    """IPConfig field -> its entry in the class docstring's Attributes, on one line."""
-    entries = re.findall(r"^      (\w+): (.*?)(?=^      \w+:|\Z)", IPConfig.__doc__.split("Attributes:")[1], re.M | re.S)
-    return {name: " ".join(text.split()).rstrip(".").replace("%", "%%") for name, text in entries}
-
-
 _CONFIG_FLAGS = tuple(field.name for field in dataclasses.fields(IPConfig) if field.name != "seed")
 
 
 def _add_config_flags(parser: argparse.ArgumentParser):
-    """One flag per IPConfig field (except seed; --seeds sets it), typed from the dataclass."""
-    hints, helps = typing.get_type_hints(IPConfig), _field_help()
+    """One flag per IPConfig field (except seed; --seeds sets it), typed and described by the dataclass."""
+    hints = typing.get_type_hints(IPConfig)
     group = parser.add_argument_group("hyperparameters (IPConfig fields, shared by every learning run)")
     for field in (field for field in dataclasses.fields(IPConfig) if field.name in _CONFIG_FLAGS):
         kind = {int: int, float: float, bool: _bool_argument, str: str}.get(hints[field.name], _json_or_string)
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=field.name, type=kind, default=argparse.SUPPRESS,
-                           help=f"{helps.get(field.name, '')} (default {field.default!r})")
+                           help=f"{field.metadata['help']} (default {field.default!r})".replace("%", "%%"))
 
 
 def _add_train(commands):
@@ -178,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="a short training run on the coordination game")
     demo.add_argument("--steps", type=int, default=1500, help="environment steps (default 1500)")
-    demo.add_argument("--propagation", default="mean_field", choices=["mean_field", "loopy_bp", "none"])
+    demo.add_argument("--propagation", default="mean_field", choices=PROPAGATIONS)
     demo.add_argument("--rows", type=int, default=3)
     demo.add_argument("--cols", type=int, default=3)
     demo.add_argument("--seed", type=int, default=0)

@@ -3,6 +3,10 @@
 Defaults follow the paper's appendix H, table 2, except where stated: hidden units 128,
 M = 2 hops, Adam, discount 0.95, replay 10^6, minibatch 1024, target smoothing 0.01,
 target update every step, 8 gradient steps, entropy weight 0.2.
+
+Each field's `metadata["help"]` is its line in `keras-ip train --help`; the class docstring,
+which the API reference renders, is the full description. Importing this module does not
+import TensorFlow, so the command line's help answers at once.
 """
 
 from __future__ import annotations
@@ -11,9 +15,8 @@ import dataclasses
 from typing import Any
 
 from keras_ip._checks import is_int
-from keras_ip.layers.base import AGGREGATIONS
+from keras_ip._names import AGGREGATIONS, PROPAGATIONS
 
-PROPAGATIONS = ("mean_field", "loopy_bp", "none")
 ARCHITECTURE_FIELDS = ("graph", "k", "every", "propagation", "hops", "units", "critic_hops", "encoder_layers",
                        "aggregation")
 
@@ -72,31 +75,56 @@ class IPConfig:
       seed: seeds the environment, exploration, replay sampling and network noise.
     """
 
-    graph: Any = "grid"
-    k: int | None = None
-    every: int = 1
-    propagation: str = "mean_field"
-    hops: int = 2
-    units: int = 128
-    critic_hops: int = 1
-    encoder_layers: int = 1
-    aggregation: str = "mean"
-    learning_rate: float = 1e-3
-    gamma: float = 0.95
-    tau: float = 0.01
-    alpha: Any = 0.2
-    target_entropy: float | None = None
-    batch_size: int = 1024
-    buffer_size: int = 1_000_000
-    learning_starts: int = 1000
-    train_freq: int = 8
-    gradient_steps: int = 8
-    gumbel_temperature: float = 1.0
-    jit_compile: bool = True
-    n_envs: int = 1
-    replay_dtype: str = "float32"
-    replay_on_device: bool = False
-    seed: int | None = None
+    graph: Any = dataclasses.field(
+        default="grid", metadata={"help": '"grid", "full", "random" or "knn" (rebuilt from agent positions)'})
+    k: int | None = dataclasses.field(
+        default=None, metadata={"help": "neighbours per agent for --graph knn (null: 8) and --graph random (null: 3)"})
+    every: int = dataclasses.field(
+        default=1, metadata={"help": "environment steps between k-NN rebuilds (--graph knn)"})
+    propagation: str = dataclasses.field(
+        default="mean_field", metadata={"help": '"mean_field" (eq. 5), "loopy_bp" (app. B.2) or "none" (independent)'})
+    hops: int = dataclasses.field(
+        default=2, metadata={"help": "propagation iterations M of the policy network"})
+    units: int = dataclasses.field(
+        default=128, metadata={"help": "hidden units per layer of every network"})
+    critic_hops: int = dataclasses.field(
+        default=1, metadata={"help": "rounds of state messages in Q_i and V_i; Q_i adds one round of action messages"})
+    encoder_layers: int = dataclasses.field(
+        default=1, metadata={"help": "depth of each network's input MLP"})
+    aggregation: str = dataclasses.field(
+        default="mean", metadata={"help": 'how networks combine neighbour messages: "mean", "sum" or "attention"'})
+    learning_rate: float = dataclasses.field(
+        default=1e-3, metadata={"help": "Adam learning rate of all networks"})
+    gamma: float = dataclasses.field(
+        default=0.95, metadata={"help": "discount factor"})
+    tau: float = dataclasses.field(
+        default=0.01, metadata={"help": "Polyak coefficient of the target value network"})
+    alpha: Any = dataclasses.field(
+        default=0.2, metadata={"help": 'entropy weight, or "auto" to tune it to --target-entropy'})
+    target_entropy: float | None = dataclasses.field(
+        default=None, metadata={"help": "per-agent entropy target with --alpha auto (null: 0.98 log A or -k)"})
+    batch_size: int = dataclasses.field(
+        default=1024, metadata={"help": "joint transitions per update (each holds N agents)"})
+    buffer_size: int = dataclasses.field(
+        default=1_000_000, metadata={"help": "replay capacity in joint transitions"})
+    learning_starts: int = dataclasses.field(
+        default=1000, metadata={"help": "environment steps of uniformly random actions before updates start"})
+    train_freq: int = dataclasses.field(
+        default=8, metadata={"help": "environment steps between rounds of updates"})
+    gradient_steps: int = dataclasses.field(
+        default=8, metadata={"help": "updates per round"})
+    gumbel_temperature: float = dataclasses.field(
+        default=1.0, metadata={"help": "temperature of the straight-through Gumbel-softmax (discrete actions)"})
+    jit_compile: bool = dataclasses.field(
+        default=True, metadata={"help": "compile the update and action selection with XLA"})
+    n_envs: int = dataclasses.field(
+        default=1, metadata={"help": "environment copies stepped together; a step of K copies counts K steps"})
+    replay_dtype: str = dataclasses.field(
+        default="float32", metadata={"help": 'storage dtype of replayed observations: "float32" or "float16"'})
+    replay_on_device: bool = dataclasses.field(
+        default=False, metadata={"help": "keep the replay in tf.Variables on TensorFlow's default device"})
+    seed: int | None = dataclasses.field(
+        default=None, metadata={"help": "seeds the environment, exploration, replay sampling and network noise"})
 
     def __post_init__(self):
         self.validate()

@@ -116,3 +116,38 @@ def test_train_reports_bad_specs_without_a_traceback(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--env-kwargs", "{rows: 2}"])
     assert not pathlib.Path(tmp_path / "ip").exists()
+
+
+# ------------------------------------------------------------------------ help without TensorFlow, from the config
+# `python -m keras_ip <argv>`, then the modules it imported; a fresh interpreter, since this one has TensorFlow.
+_RUN_AND_LIST_MODULES = """
+import runpy, sys
+sys.argv = ["keras-ip", *sys.argv[1:]]
+try:
+    runpy.run_module("keras_ip", run_name="__main__", alter_sys=True)
+except SystemExit as exit:
+    assert exit.code == 0, exit.code
+print("imported:", " ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["export"], ["compare"], ["demo"]])
+def test_help_answers_without_importing_tensorflow(command):
+    result = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, *command, "--help"], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith(f"usage: keras-ip {' '.join(command)}".rstrip())
+    imported = result.stdout.rsplit("imported: ", 1)[1].split()
+    assert not [name for name in imported if name.split(".")[0] in ("tensorflow", "tf_keras", "tensorflow_gnn")]
+    assert "keras_ip.cli" in imported and "keras_ip.layers" not in imported
+
+
+def test_every_ipconfig_field_has_cli_help_and_a_docstring_entry():
+    """The help is the field's metadata; the class docstring, which the API reference renders, describes each too."""
+    for field in dataclasses.fields(IPConfig):
+        assert field.metadata["help"] and not field.metadata["help"].endswith("."), field.name
+        assert f"\n      {field.name}: " in IPConfig.__doc__, field.name
+    train = cli.build_parser()._subparsers._group_actions[0].choices["train"]
+    helps = {action.dest: action.help for action in train._actions}
+    assert helps["hops"] == "propagation iterations M of the policy network (default 2)"
+
