@@ -12,6 +12,7 @@ STATES = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
 
 
 def test_continuous_q_reads_own_and_neighbour_actions_only():
+    tf.keras.utils.set_random_seed(0)         # an unlucky draw leaves agent 1's hidden units all dead (Q = 0)
     critic = NeighbourhoodCritic("continuous_q", units=8, hops=1)
     graph = graph_tensor(STATES, PATH4)
     actions = np.zeros((4, 2), np.float32)
