@@ -2,7 +2,7 @@
 before them (tests/data/golden_fit.npz, written by this file's __main__ at 01f41d7, before issue 15's
 collector, learner base and layer modules).
 
-Re-record only for an intended change of behaviour: `python tests/test_golden_fit.py tests/data/golden_fit.npz`.
+Re-record only for an intended change of behaviour: `python -m tests.test_golden_fit tests/data/golden_fit.npz`.
 """
 
 import pathlib
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import keras_ip
+from tests.golden import assert_equals_recorded, write_recorded
 
 GOLDEN = pathlib.Path(__file__).with_name("data") / "golden_fit.npz"
 TINY = dict(units=8, batch_size=16, learning_starts=16, train_freq=4, gradient_steps=1, buffer_size=300,
@@ -38,13 +39,8 @@ def record(name: str) -> dict:
 
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_a_fixed_seed_fit_gives_the_recorded_transitions_and_weights(name):
-    with np.load(GOLDEN) as golden:
-        expected = {key: golden[key] for key in golden.files if key.startswith(f"{name}/")}
-    actual = record(name)
-    assert sorted(actual) == sorted(expected)
-    for key, value in expected.items():
-        np.testing.assert_array_equal(actual[key], value, err_msg=key)
+    assert_equals_recorded(GOLDEN, name, record(name))
 
 
 if __name__ == "__main__":
-    np.savez_compressed(sys.argv[1], **{key: value for name in RUNS for key, value in record(name).items()})
+    write_recorded(sys.argv[1], record, RUNS)

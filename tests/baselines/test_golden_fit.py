@@ -3,7 +3,7 @@ contents, weights and counters recorded before them (tests/data/golden_baselines
 this file's __main__ at 01f41d7, before issue 15's learner base).
 
 Re-record only for an intended change of behaviour:
-`python tests/baselines/test_golden_fit.py tests/data/golden_baselines.npz`.
+`python -m tests.baselines.test_golden_fit tests/data/golden_baselines.npz`.
 """
 
 import pathlib
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from keras_ip.baselines import DGNAgent, MFQAgent
+from tests.golden import assert_equals_recorded, write_recorded
 
 GOLDEN = pathlib.Path(__file__).parents[1] / "data" / "golden_baselines.npz"
 TINY = dict(units=8, batch_size=16, learning_starts=16, train_freq=4, gradient_steps=1, buffer_size=64,
@@ -35,13 +36,8 @@ def record(name: str) -> dict:
 
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_a_fixed_seed_fit_gives_the_recorded_transitions_and_weights(name):
-    with np.load(GOLDEN) as golden:
-        expected = {key: golden[key] for key in golden.files if key.startswith(f"{name}/")}
-    actual = record(name)
-    assert sorted(actual) == sorted(expected)
-    for key, value in expected.items():
-        np.testing.assert_array_equal(actual[key], value, err_msg=key)
+    assert_equals_recorded(GOLDEN, name, record(name))
 
 
 if __name__ == "__main__":
-    np.savez_compressed(sys.argv[1], **{key: value for name in RUNS for key, value in record(name).items()})
+    write_recorded(sys.argv[1], record, RUNS)
