@@ -29,7 +29,7 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from keras_ip._checks import check_bool, check_int
-from keras_ip._names import AGGREGATIONS, UNWEIGHTED_AGGREGATIONS  # noqa: F401 (keras_ip.config reads AGGREGATIONS)
+from keras_ip._names import UNWEIGHTED_AGGREGATIONS
 from keras_ip.graphs.tensor import AGENTS, GROUP, HIDDEN_STATE
 from keras_ip.layers.dense import GroupedDense, fresh_initializer
 from keras_ip.layers.graph_ops import GraphOps, check_aggregation
