@@ -108,6 +108,13 @@ class QAgent(Estimator):
     def _build_learner(self):
         raise NotImplementedError
 
+    def _learner_kwargs(self) -> dict:
+        """The `QLearner` arguments every baseline takes from its config and environment."""
+        c = self.config
+        return dict(group_ids=self._group_ids, learning_rate=c.learning_rate, gamma=c.gamma, tau=c.tau,
+                    target_update_interval=c.target_update_interval, jit_compile=c.jit_compile,
+                    trained_weights=self.group_policies.trained_weights())
+
     def _env_description(self) -> str:
         if self.env_name is None:
             return type(self.env).__name__

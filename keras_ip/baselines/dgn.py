@@ -96,10 +96,8 @@ class DGNAgent(QAgent):
         c, a = self.config, self.adapter
         self.networks = build_pair(lambda: DGNNetwork(a.num_actions, c.units, c.conv_layers, c.heads, c.encoder_layers,
                                                       a.num_groups, tuple(a.group_num_actions)), a.obs_dim, a.num_groups)
-        self.learner = DGNLearner(*self.networks, self.graph, group_ids=self._group_ids,
-                                  temporal_coefficient=c.temporal_coefficient, learning_rate=c.learning_rate,
-                                  gamma=c.gamma, tau=c.tau, target_update_interval=c.target_update_interval,
-                                  jit_compile=c.jit_compile, trained_weights=self.group_policies.trained_weights())
+        self.learner = DGNLearner(*self.networks, self.graph, temporal_coefficient=c.temporal_coefficient,
+                                  **self._learner_kwargs())
         self.policy = EpsilonGreedy(self.networks[0])
 
     @property

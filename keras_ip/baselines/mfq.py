@@ -99,8 +99,6 @@ class MFQAgent(QAgent):
         self.networks = build_pair(lambda: MeanFieldQNetwork(a.num_actions, c.units, c.encoder_layers, a.num_groups,
                                                                    tuple(a.group_num_actions)),
                                    a.obs_dim, a.num_groups, build_mean_actions)
-        self.learner = MFQLearner(*self.networks, self.graph, group_ids=self._group_ids, temperature=c.temperature,
-                                  mean_field_iterations=c.mean_field_iterations, learning_rate=c.learning_rate,
-                                  gamma=c.gamma, tau=c.tau, target_update_interval=c.target_update_interval,
-                                  jit_compile=c.jit_compile, trained_weights=self.group_policies.trained_weights())
+        self.learner = MFQLearner(*self.networks, self.graph, temperature=c.temperature,
+                                  mean_field_iterations=c.mean_field_iterations, **self._learner_kwargs())
         self.policy = BoltzmannPolicy(self.networks[0], c.temperature, c.mean_field_iterations)
