@@ -4,6 +4,7 @@ step) and the estimator part (discrete-action check, acting through a policy wra
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 
 import tensorflow as tf
@@ -14,7 +15,7 @@ from keras_ip.graphs.topology import Graph
 from keras_ip.learner_base import LearnerBase, build_on_dummy_graph, copy_weights, polyak_update
 
 
-class QLearner(LearnerBase):
+class QLearner(LearnerBase, abc.ABC):
     """Adam on one Q network shared by all agents, and its target copy.
 
     After every update, every `target_update_interval`-th update moves the target a
@@ -46,8 +47,9 @@ class QLearner(LearnerBase):
         self.optimizer.build(network.trainable_variables)  # slots exist before the first (compiled) step
         self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
 
+    @abc.abstractmethod
     def loss(self, batch):
-        raise NotImplementedError
+        """(scalar loss, dict of scalar metrics) of a replayed `Batch`."""
 
     def _train_step(self, batch):
         with tf.GradientTape() as tape:
@@ -105,8 +107,9 @@ class QAgent(Estimator):
         self._build_learner()
         self._build_act_functions(self.policy, self.policy.action_spec)
 
+    @abc.abstractmethod
     def _build_learner(self):
-        raise NotImplementedError
+        """Sets `self.networks`, `self.learner` and `self.policy` (see the class docstring)."""
 
     def _learner_kwargs(self) -> dict:
         """The `QLearner` arguments every baseline takes from its config and environment."""
