@@ -75,10 +75,6 @@ class Collector:
         """Ends the worker processes, if any."""
         self.vector.close()
 
-    def positions(self):
-        """float [K, N, 2] the copies' agent positions, or None when the environment has none."""
-        return self.vector.positions()
-
     def step(self, policy) -> list:
         """One step of every copy with one call of `policy`; writes the K transitions to `replay`.
 

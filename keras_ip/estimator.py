@@ -230,19 +230,7 @@ class Estimator(abc.ABC):
             actions = np.stack([self.adapter.random_actions(self._rng) for _ in range(len(observations))])
         else:
             actions = self._act(observations, False, graphs)
-        return self._apply_fixed_policies(actions, observations, alive, positions)
-
-    def _apply_fixed_policies(self, actions, observations, alive, positions):
-        """The fixed groups' rows of `actions` [K, N, ...] replaced by their fixed policies' actions.
-
-        positions: a callable returning the copies' positions [K, N, 2] (or None), read only
-        when a fixed policy is a keras-ip agent (it may need them for its k-NN graph).
-        """
-        if self.group_policies.all_trained:
-            return actions
-        needs_positions = "agent" in self.group_policies.kinds.values()
-        return self.group_policies.apply(np.array(actions), observations, alive, self._fixed_rng,
-                                         positions() if needs_positions else None)
+        return self.group_policies.apply(actions, observations, alive, self._fixed_rng, positions)
 
     def _next_env_seed(self):
         """Each reset's seed, drawn from the agent's generator (seeded by config.seed); None unseeded."""
@@ -279,44 +267,42 @@ class Estimator(abc.ABC):
           action bounds. Agents of groups with a fixed policy get that policy's actions.
         """
         if isinstance(observations, Mapping):
-            return self._predict_dict(observations, deterministic, graph, env, positions)
-        obs = np.asarray(observations, dtype=np.float32)
-        single = obs.ndim == 2
-        batch = obs[None] if single else obs
-        expected = (self.adapter.num_agents, self.adapter.obs_dim)
-        if batch.ndim != 3 or batch.shape[1:] != expected:
-            raise ValueError(f"observations must be the environment's observation dict, or have shape {expected} "
-                             f"(one joint state) or [batch, {expected[0]}, {expected[1]}]. Received shape {obs.shape}.")
-        if not np.all(np.isfinite(batch)):
-            raise ValueError("observations contain NaN or infinite values.")
-        graph = self._prediction_graph(graph, env, positions)
-        actions = self._act(batch, bool(deterministic), graph)
-        alive = np.ones(batch.shape[:2], bool)
-        actions = self._apply_fixed_policies(actions, batch, alive, lambda: None if positions is None else
-                                             np.broadcast_to(positions, (batch.shape[0],) + np.shape(positions)))
-        return actions[0] if single else actions
+            batch = self.adapter.stack_observations(observations)[None]                  # [1, N, d]
+            alive = np.isin(self.adapter.agents, list(observations))[None]                # [1, N]
+        else:
+            obs = np.asarray(observations, dtype=np.float32)
+            batch = obs[None] if obs.ndim == 2 else obs
+            expected = (self.adapter.num_agents, self.adapter.obs_dim)
+            if batch.ndim != 3 or batch.shape[1:] != expected:
+                raise ValueError(f"observations must be the environment's observation dict, or have shape {expected} "
+                                 f"(one joint state) or [batch, {expected[0]}, {expected[1]}]. "
+                                 f"Received shape {obs.shape}.")
+            if not np.all(np.isfinite(batch)):
+                raise ValueError("observations contain NaN or infinite values.")
+            alive = np.ones(batch.shape[:2], bool)
+        positions = self._prediction_positions(env, positions)
+        actions = self._act(batch, bool(deterministic), self._prediction_graph(graph, positions))
+        actions = self.group_policies.apply(actions, batch, alive, self._fixed_rng, lambda: None if positions is None
+                                            else np.broadcast_to(positions, (len(batch),) + np.shape(positions)))
+        if isinstance(observations, Mapping):
+            return self.adapter.action_dict(actions[0], [a for a in self.adapter.agents if a in observations])
+        return actions[0] if np.ndim(observations) == 2 else actions
 
-    def _predict_dict(self, observations: Mapping, deterministic, graph, env, positions) -> dict:
-        stacked = self.adapter.stack_observations(observations)                       # [N, d]
-        alive = np.isin(self.adapter.agents, list(observations))                       # [N]
-        if positions is None and env is not None and self.graph_schedule is not None:
-            positions = self.adapter.env_positions(env)
-            if positions is None:
-                raise ValueError(f"graph=\"knn\" needs agent positions, and {type(env).__name__} exposes none; "
-                                 "pass graph= or positions= to predict.")
-            positions = np.where(np.isnan(positions), _FAR_AWAY * (1 + np.arange(len(positions)))[:, None], positions)
-        graph = self._prediction_graph(graph, None, positions)
-        actions = self._act(stacked[None], bool(deterministic), graph)
-        actions = self._apply_fixed_policies(actions, stacked[None], alive[None],
-                                             lambda: None if positions is None else np.asarray(positions)[None])
-        return self.adapter.action_dict(actions[0], [agent for agent in self.adapter.agents if agent in observations])
+    def _prediction_positions(self, env, positions):
+        """`positions`, or with graph="knn" the agents' positions read from `env` (agents it no longer
+        holds placed far from everyone), or None."""
+        if positions is not None or env is None or self.graph_schedule is None:
+            return positions
+        positions = self.adapter.env_positions(env)
+        if positions is None:
+            raise ValueError(f"graph=\"knn\" needs agent positions, and {type(env).__name__} exposes none; "
+                             "pass graph= or positions= to predict.")
+        return np.where(np.isnan(positions), _FAR_AWAY * (1 + np.arange(len(positions)))[:, None], positions)
 
-    def _prediction_graph(self, graph, env, positions):
-        """The Graph `predict` acts on: `graph`, or a k-NN graph from positions (or env's), or None (static)."""
+    def _prediction_graph(self, graph, positions):
+        """The Graph `predict` acts on: `graph`, or a k-NN graph of `positions`, or None (the static graph)."""
         num_agents = self.adapter.num_agents
         if graph is None and self.graph_schedule is not None:
-            if positions is None and env is not None:
-                positions = self.adapter.env_positions(env)
             if positions is None:
                 raise ValueError('This agent uses graph="knn", rebuilt from positions; pass env= (the environment '
                                  "the observations came from), positions= (float [N, 2]) or graph= to predict.")
@@ -357,8 +343,8 @@ class Estimator(abc.ABC):
                 if self.graph_schedule and self.graph_schedule.due(step):
                     graph = knn_graph(self.graph_schedule, self.adapter)
                 actions = self._act(obs[None], bool(deterministic), graph)
-                actions = self._apply_fixed_policies(actions, obs[None], self.adapter.alive[None],
-                                                     lambda: _with_copy_axis(self.adapter.positions()))
+                actions = self.group_policies.apply(actions, obs[None], self.adapter.alive[None], self._fixed_rng,
+                                                    lambda: _with_copy_axis(self.adapter.positions()))
                 obs, rewards, _, _, infos = self.adapter.step(actions[0])
                 total, step = total + float(np.sum(rewards[self.group_policies.trained])), step + 1
                 if self.adapter.episode_over:

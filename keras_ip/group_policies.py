@@ -78,20 +78,23 @@ class GroupPolicies:
         """float32 [N] loss weights (1 for trained agents), or None when every agent learns."""
         return None if self.all_trained else self.trained.astype(np.float32)
 
-    def apply(self, actions, observations, alive, rng: np.random.Generator, positions=None):
-        """Replaces the fixed groups' rows of the learned policy's actions by their fixed policies'.
+    def apply(self, actions, observations, alive, rng: np.random.Generator, positions=lambda: None):
+        """The learned policy's actions with the fixed groups' rows replaced by their fixed policies'.
 
         Args:
-          actions: int [K, N] or float [K, N, k], the actions of K environment copies (changed in place).
+          actions: int [K, N] or float [K, N, k], the actions of K environment copies.
           observations: float32 [K, N, obs_dim], the stacked observations they were chosen for.
           alive: bool [K, N], the agents still in each copy's episode.
           rng: draws the random groups' actions.
-          positions: float [K, N, 2] agent positions, or None (for fixed agents with k-NN graphs).
+          positions: callable () -> float [K, N, 2] agent positions or None, called only when a
+            fixed policy is a keras-ip agent (it may need them for its k-NN graph).
         Returns:
-          `actions`.
+          `actions` itself when every group learns, else a copy with the fixed rows replaced.
         """
         if self.all_trained:
             return actions
+        actions = np.array(actions)
+        positions = positions() if "agent" in self.kinds.values() else None
         for group, policy in self.policies.items():
             rows = self._rows[group]
             for k in range(actions.shape[0]):

@@ -59,6 +59,7 @@ class ParallelEnvAdapter:
         if not self.agents:
             raise ValueError(f"The environment has no agents. Received: possible_agents={env.possible_agents!r}")
         self.num_agents = len(self.agents)
+        self._row_of = {agent: i for i, agent in enumerate(self.agents)}  # agent name -> its row
         self.group_names, self.group_ids, self.group_obs_dims = _observation_groups(env, self.agents)
         self.num_groups = len(self.group_names)
         self.obs_dim = max(self.group_obs_dims)
@@ -149,8 +150,7 @@ class ParallelEnvAdapter:
     def action_dict(self, actions, agents) -> dict:
         """{agent: action} for `agents` (names) from the actions array [N] or [N, action_dim] in agent order,
         each in the form its action space takes (what `env.step` accepts)."""
-        row = self._row_of
-        return {agent: self._env_action(actions[row[agent]]) for agent in agents}
+        return {agent: self._env_action(actions[self._row_of[agent]]) for agent in agents}
 
     def action_row(self, action):
         """One agent's action as `env.step` takes it -> its row of the actions array (int, or float32 [action_dim])."""
@@ -199,12 +199,6 @@ class ParallelEnvAdapter:
             positions[~alive] = self._last_positions[~alive]
         self._last_positions = positions
         return positions
-
-    @property
-    def _row_of(self) -> dict:
-        if "_rows" not in self.__dict__:
-            self._rows = {agent: i for i, agent in enumerate(self.agents)}
-        return self._rows
 
     def stack_observations(self, observations: dict) -> np.ndarray:
         """The environment's observation dict {agent: observation} -> float32 [N, obs_dim] in agent order,
