@@ -14,6 +14,16 @@ def assert_equals_recorded(path, name: str, actual: dict) -> None:
         np.testing.assert_array_equal(actual[key], value, err_msg=key)
 
 
+def run_arrays(name: str, agent, variables, counters) -> dict:
+    """A fitted agent's replay state (every stream), `variables` (in order) and `counters`, under keys
+    f"{name}/replay{k}/...", f"{name}/weight{i:03d}" and f"{name}/counters"."""
+    arrays = {f"{name}/replay{k}/{key}": np.asarray(value)
+              for k, buffer in enumerate(agent.replay.buffers) for key, value in buffer.state_dict().items()}
+    arrays.update({f"{name}/weight{i:03d}": v.numpy() for i, v in enumerate(variables)})
+    arrays[f"{name}/counters"] = np.array(counters)
+    return arrays
+
+
 def write_recorded(path, record, names) -> None:
     """Records `record(name)` (a dict of arrays) for every name into the .npz at `path`."""
     np.savez_compressed(path, **{key: value for name in names for key, value in record(name).items()})

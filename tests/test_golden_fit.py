@@ -8,11 +8,10 @@ Re-record only for an intended change of behaviour: `python -m tests.test_golden
 import pathlib
 import sys
 
-import numpy as np
 import pytest
 
 import keras_ip
-from tests.golden import assert_equals_recorded, write_recorded
+from tests.golden import assert_equals_recorded, run_arrays, write_recorded
 
 GOLDEN = pathlib.Path(__file__).with_name("data") / "golden_fit.npz"
 TINY = dict(units=8, batch_size=16, learning_starts=16, train_freq=4, gradient_steps=1, buffer_size=300,
@@ -28,11 +27,8 @@ def record(name: str) -> dict:
     """The run's replay state (every stream), weights (every network, in order) and counters."""
     make, steps = RUNS[name]
     agent = make().fit(steps, progress_bar=False)
-    arrays = {f"{name}/replay{k}/{key}": np.asarray(value)
-              for k, buffer in enumerate(agent.replay.buffers) for key, value in buffer.state_dict().items()}
     variables = [v for network in agent.learner.networks for v in network.variables]
-    arrays.update({f"{name}/weight{i:03d}": v.numpy() for i, v in enumerate(variables)})
-    arrays[f"{name}/counters"] = np.array([agent.num_timesteps, agent.num_updates])
+    arrays = run_arrays(name, agent, variables, [agent.num_timesteps, agent.num_updates])
     agent.close()
     return arrays
 

@@ -9,11 +9,10 @@ Re-record only for an intended change of behaviour:
 import pathlib
 import sys
 
-import numpy as np
 import pytest
 
 from keras_ip.baselines import DGNAgent, MFQAgent
-from tests.golden import assert_equals_recorded, write_recorded
+from tests.golden import assert_equals_recorded, run_arrays, write_recorded
 
 GOLDEN = pathlib.Path(__file__).parents[1] / "data" / "golden_baselines.npz"
 TINY = dict(units=8, batch_size=16, learning_starts=16, train_freq=4, gradient_steps=1, buffer_size=64,
@@ -25,13 +24,9 @@ def record(name: str) -> dict:
     """The run's replay state (every stream), the learner's networks and optimiser (every
     variable, in order) and the step counters."""
     agent = RUNS[name]("coordination", **TINY).fit(48, progress_bar=False)
-    arrays = {f"{name}/replay{k}/{key}": np.asarray(value)
-              for k, buffer in enumerate(agent.replay.buffers) for key, value in buffer.state_dict().items()}
     learner = agent.learner
     variables = [*learner.network.variables, *learner.target_network.variables, *learner.optimizer.variables()]
-    arrays.update({f"{name}/weight{i:03d}": v.numpy() for i, v in enumerate(variables)})
-    arrays[f"{name}/counters"] = np.array([agent.num_timesteps, agent.num_updates, learner.updates.numpy()])
-    return arrays
+    return run_arrays(name, agent, variables, [agent.num_timesteps, agent.num_updates, learner.updates.numpy()])
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
