@@ -27,8 +27,8 @@ class IPConfig:
 
     Attributes:
       graph: "grid", "full", "random", "knn" (rebuilt from agent positions during the
-        episode), a `keras_ip.graphs.Graph`, a `keras_ip.graphs.KNN`, or a callable
-        env -> Graph.
+        episode), "none" (no edges: independent learners), a `keras_ip.graphs.Graph`, a
+        `keras_ip.graphs.KNN`, or a callable env -> Graph.
       k: neighbours per agent for graph="knn" (default 8) and graph="random" (default 3).
       every: environment steps between k-NN rebuilds (graph="knn").
       propagation: "mean_field" (eq. 5), "loopy_bp" (appendix B.2) or "none" (independent
@@ -76,7 +76,7 @@ class IPConfig:
     """
 
     graph: Any = dataclasses.field(
-        default="grid", metadata={"help": '"grid", "full", "random" or "knn" (rebuilt from agent positions)'})
+        default="grid", metadata={"help": '"grid", "full", "random", "knn" (rebuilt from agent positions) or "none"'})
     k: int | None = dataclasses.field(
         default=None, metadata={"help": "neighbours per agent for --graph knn (null: 8) and --graph random (null: 3)"})
     every: int = dataclasses.field(

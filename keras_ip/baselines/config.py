@@ -23,7 +23,7 @@ class BaselineConfig:
     """The fields every baseline shares with `IPConfig` (see its docstring for each).
 
     Attributes:
-      graph, k, every: the agent graph ("grid", "full", "random", "knn", a Graph, a KNN or a
+      graph, k, every: the agent graph ("grid", "full", "random", "knn", "none", a Graph, a KNN or a
         callable env -> Graph), neighbours for "knn"/"random", steps between k-NN rebuilds.
       units: hidden units per layer. encoder_layers: depth of the observation encoder MLP.
       learning_rate: Adam learning rate. gamma: discount.

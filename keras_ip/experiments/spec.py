@@ -15,7 +15,7 @@ import pathlib
 from keras_ip._checks import check_int, is_int
 from keras_ip.experiments.algorithms import get_algorithm
 
-GRAPH_NAMES = ("grid", "full", "random", "knn")  # the graph= values of `keras_ip.graphs.resolve_graph` a JSON spec can hold
+GRAPH_NAMES = ("grid", "full", "random", "knn", "none")  # the graph= values of `keras_ip.graphs.resolve_graph` a JSON spec can hold
 
 
 @dataclasses.dataclass(frozen=True)

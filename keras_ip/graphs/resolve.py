@@ -20,6 +20,8 @@ def resolve_graph(spec, env, num_agents: int, seed=None, k=None, every: int = 1)
           the traffic environment), else its grid (`env.grid_shape` = (rows, cols)), else a
           square lattice when N is a perfect square;
         "full": every pair of agents;
+        "none": no edges, every agent on its own (independent learners: every message and
+          neighbour aggregate is 0);
         "random": k (default 3) random neighbours per agent, made symmetric (seeded);
         "knn": each agent's k (default 8) nearest agents, rebuilt every `every` steps
           from the environment's agent positions.
@@ -45,10 +47,12 @@ def resolve_graph(spec, env, num_agents: int, seed=None, k=None, every: int = 1)
         graph = _grid_for(base, num_agents)
     elif spec == "full":
         graph = topology.full(num_agents)
+    elif spec == "none":
+        graph = topology.empty(num_agents)
     elif spec == "random":
         graph = topology.random(num_agents, min(RANDOM_GRAPH_NEIGHBOURS if k is None else k, num_agents - 1), seed)
     else:
-        raise ValueError('graph must be "grid", "full", "random", "knn", a keras_ip.graphs.Graph, a '
+        raise ValueError('graph must be "grid", "full", "random", "knn", "none", a keras_ip.graphs.Graph, a '
                          f"keras_ip.graphs.KNN or a callable env -> Graph. Received: graph={spec!r}")
     if graph.num_nodes != num_agents:
         raise ValueError(f"The graph has {graph.num_nodes} nodes but the environment has {num_agents} agents.")

@@ -195,6 +195,12 @@ def full(n: int) -> Graph:
     return from_edges(n, np.stack([i, j], axis=1))
 
 
+def empty(n: int) -> Graph:
+    """No edges: every agent on its own (independent learners; every neighbour aggregate is 0)."""
+    check_int("n", n)
+    return from_edges(n, np.zeros([0, 2], np.int32))
+
+
 def knn(positions, k: int, symmetric: bool = True) -> Graph:
     """Each agent's k nearest agents (Euclidean) as its neighbours.
 
