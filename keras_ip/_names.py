@@ -5,6 +5,6 @@
   AGGREGATIONS             all of them: the unweighted ones and the mean-field policy's "attention"
 """
 
-PROPAGATIONS = ("mean_field", "loopy_bp", "none")
+PROPAGATIONS = ("mean_field", "loopy_bp", "state_only", "none")
 UNWEIGHTED_AGGREGATIONS = ("sum", "mean")
 AGGREGATIONS = UNWEIGHTED_AGGREGATIONS + ("attention",)

@@ -86,7 +86,7 @@ class IPAgent(Estimator):
         unknown = sorted(set(params) - set(FIELD_NAMES))
         if unknown:
             raise ValueError(f"Unknown parameter(s) {unknown}. Valid parameters: {list(FIELD_NAMES)}")
-        candidate = IPConfig(**dict(self.config.to_dict(), **params))  # validates
+        candidate = self.config_class(**dict(self.config.to_dict(), **params))  # validates
         rebuild = any(name in params for name in ARCHITECTURE_FIELDS + ("jit_compile", "target_entropy"))
         if "alpha" in params and (params["alpha"] == "auto") != (self.config.alpha == "auto"):
             rebuild = True

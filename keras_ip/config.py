@@ -31,8 +31,9 @@ class IPConfig:
         `keras_ip.graphs.KNN`, or a callable env -> Graph.
       k: neighbours per agent for graph="knn" (default 8) and graph="random" (default 3).
       every: environment steps between k-NN rebuilds (graph="knn").
-      propagation: "mean_field" (eq. 5), "loopy_bp" (appendix B.2) or "none" (independent
-        policies, the paper's ablation).
+      propagation: "mean_field" (eq. 5), "loopy_bp" (appendix B.2), "state_only" (state
+        messages without intention messages, `keras_ip.layers.StateOnlyPropagation`) or "none"
+        (independent policies, the paper's ablation).
       hops: propagation iterations M of the policy network.
       units: hidden units per layer of every network.
       critic_hops: rounds of state messages in Q_i and V_i (>= 0); Q_i adds one round of
@@ -82,7 +83,7 @@ class IPConfig:
     every: int = dataclasses.field(
         default=1, metadata={"help": "environment steps between k-NN rebuilds (--graph knn)"})
     propagation: str = dataclasses.field(
-        default="mean_field", metadata={"help": '"mean_field" (eq. 5), "loopy_bp" (app. B.2) or "none" (independent)'})
+        default="mean_field", metadata={"help": '"mean_field" (eq. 5), "loopy_bp" (app. B.2), "state_only" or "none" (independent)'})
     hops: int = dataclasses.field(
         default=2, metadata={"help": "propagation iterations M of the policy network"})
     units: int = dataclasses.field(

@@ -124,7 +124,7 @@ def new_agent(case: EnvCase, algorithm_name: str, **overrides):
     algorithm = ALGORITHMS[algorithm_name]
     names = set(algorithm.hyperparameter_names())
     settings = {name: value for name, value in dict(TINY, **case.graph).items() if name in names}
-    settings = dict(algorithm.defaults, **settings, **overrides)
+    settings = dict(settings, **algorithm.defaults, **overrides)  # as in a spec: the algorithm's defaults win
     if case.registered:
         return algorithm.make(case.name, case.kwargs, SEED, settings)
     return algorithm.agent_class()(case.make(), seed=SEED, **settings)
@@ -251,7 +251,8 @@ def predict_on_rows(cell: Cell, observations: dict) -> dict:
     rows = lifecycle_serve.stack_observations(
         {"agents": adapter.agents, "obs_dim": adapter.obs_dim,
          "obs_sizes": np.asarray(adapter.group_obs_dims)[adapter.group_ids].tolist()}, observations)
-    graph = cell.agent.graph_schedule.build(adapter.positions()) if cell.case.knn else None
+    schedule = cell.agent.graph_schedule  # None on a static graph (and for isac on a k-NN case: no edges)
+    graph = schedule.build(adapter.positions()) if schedule is not None else None
     actions = cell.agent.predict(rows, graph=graph)
     batch = cell.agent.predict(np.stack([rows, rows]), graph=graph)
     np.testing.assert_allclose(batch, np.stack([actions, actions]), rtol=0, atol=1e-6)
@@ -381,7 +382,7 @@ def export(cell: Cell, directory) -> Exported:
         path = cell.agent.export(directory)
         observations = cell.first_step()
         exported = Exported(cell, str(path), observations, cell.act(cell.agent, observations))
-        if cell.case.knn:
+        if cell.agent.graph_schedule is not None:
             graph = cell.agent.graph_schedule.build(from_pettingzoo(cell.env).positions())
             exported.edges = (graph.senders.tolist(), graph.receivers.tolist())
         return exported
@@ -432,7 +433,7 @@ def assert_serving_metadata(exported: Exported) -> dict:
     assert metadata["obs_dim"] == max(metadata["obs_sizes"])
     assert [metadata["group_names"][g] for g in metadata["groups"]] == [group_of(name) for name in agents]
     assert metadata["has_groups"] == (len(metadata["group_names"]) > 1)
-    if exported.cell.case.knn:
+    if agent.graph_schedule is not None:
         assert metadata["senders"] is None and metadata["receivers"] is None
     else:
         assert (metadata["senders"], metadata["receivers"]) == (agent.graph.senders.tolist(),

@@ -7,6 +7,11 @@ classmethod `load(path)`, `num_timesteps` and `logger`:
   "ip"            IPAgent, mean-field propagation (eq. 5)
   "ip_loopy_bp"   IPAgent, loopy belief propagation (appendix B.2)
   "independent"   IPAgent with propagation="none", the paper's independent-policy ablation
+                  (its critics Q_i(s, a_i, a_N(i)) still see the neighbours)
+  "ip_state_only" IPAgent with propagation="state_only": the same state messages, no intention
+                  messages (`keras_ip.layers.StateOnlyPropagation`), the same critics as IP
+  "isac"          keras_ip.baselines.ISACAgent, independent SAC: pi(a_i | o_i), Q(o_i, a_i),
+                  V(o_i), nothing about neighbours anywhere (graph="none")
   "dgn", "mfq"    keras_ip.baselines.DGNAgent / MFQAgent (imported when first used)
   "max_pressure", "fixed_time"
                   the classical traffic controllers of keras_ip.envs.traffic.controllers,
@@ -106,6 +111,8 @@ ALGORITHMS = {algorithm.name: algorithm for algorithm in (
     Algorithm("ip", _ip_agent, {"propagation": "mean_field"}),
     Algorithm("ip_loopy_bp", _ip_agent, {"propagation": "loopy_bp"}),
     Algorithm("independent", _ip_agent, {"propagation": "none"}),
+    Algorithm("ip_state_only", _ip_agent, {"propagation": "state_only"}),
+    Algorithm("isac", _baseline("ISACAgent"), {"graph": "none", "propagation": "none", "critic_hops": 0}),
     Algorithm("dgn", _baseline("DGNAgent")),
     Algorithm("mfq", _baseline("MFQAgent")),
     Algorithm("max_pressure", _controller_agent, {"controller": "max_pressure"}, learns=False),

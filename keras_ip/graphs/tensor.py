@@ -151,7 +151,8 @@ class GraphBatcher:
             reverse = np.where(g.reverse[None, :] >= 0, g.reverse[None, :] + edge_offsets, -1)  # -1 stays -1
             edges = [(a + offsets).ravel() for a, offsets in
                      ((g.senders[None, :], node_offsets), (g.receivers[None, :], node_offsets), (reverse, 0))]
-            lists = [np.where(rows[None] >= 0, rows[None] + node_offsets[:, :, None], -1).reshape(-1, rows.shape[1])
+            lists = [np.where(rows[None] >= 0, rows[None] + node_offsets[:, :, None], -1)
+                     .reshape(batch_size * g.num_nodes, rows.shape[1])  # explicit: max degree may be 0
                      for rows in padded_neighbour_lists(g.senders, g.receivers, g.num_nodes)]  # -1 stays -1
             indices = tuple(np.ascontiguousarray(a.astype(np.int32)) for a in edges + lists)
             for array in indices:

@@ -68,7 +68,7 @@ class PropagationBase(tf.keras.layers.Layer, metaclass=abc.ABCMeta):
 
     A subclass implements the abstract `propagate(h0, mu0, ops)`, which returns the final
     per-agent embedding [nodes, units]; it may override the class attributes
-    `passes_state_messages` and `aggregations`.
+    `passes_state_messages`, `uses_intentions` and `aggregations`.
 
     Init args:
       units: width d of every embedding (paper: 128).
@@ -107,13 +107,15 @@ class PropagationBase(tf.keras.layers.Layer, metaclass=abc.ABCMeta):
         self.bias_initializer = tf.keras.initializers.get(bias_initializer)
         self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups,
                                     lambda units, activation, name: self._dense(units, activation, name))
-        self.intention = self._dense(self.intention_dim, "softmax", "intention_0")
+        self.intention = (self._dense(self.intention_dim, "softmax", "intention_0") if self.uses_intentions
+                          else None)
         message_hops = range(1, self.hops) if self.passes_state_messages else ()
         self.state_self = [self._dense(self.units, None, f"state_self_{m}") for m in message_hops]
         self.state_neighbours = [self._dense(self.units, None, f"state_neighbours_{m}", use_bias=False)
                                  for m in message_hops]
 
     passes_state_messages = True  # False for variants without communication
+    uses_intentions = True  # False for the variant without intentions (mu0 is then None)
     aggregations = UNWEIGHTED_AGGREGATIONS  # what the variant supports
 
     def _dense(self, units, activation, name, use_bias=True):
@@ -130,13 +132,14 @@ class PropagationBase(tf.keras.layers.Layer, metaclass=abc.ABCMeta):
     def call(self, graph: tfgnn.GraphTensor) -> tf.Tensor:
         ops = GraphOps(graph, self.aggregation)
         h0 = encode_states(graph, self.encoder, self.degree_input, ops)  # [nodes, units]
-        mu0 = self.intention(h0)                                         # [nodes, intention_dim]
+        mu0 = None if self.intention is None else self.intention(h0)            # [nodes, intention_dim]
         return self.propagate(h0, mu0, ops)
 
     @abc.abstractmethod
     def propagate(self, h0: tf.Tensor, mu0: tf.Tensor, ops: GraphOps) -> tf.Tensor:
-        """Runs the variant's M hops from h^0 [nodes, units] and mu^0 [nodes, intention_dim],
-        aggregating over neighbours with `ops`. Returns [nodes, units]."""
+        """Runs the variant's M hops from h^0 [nodes, units] and mu^0 [nodes, intention_dim]
+        (None when `uses_intentions` is False), aggregating over neighbours with `ops`.
+        Returns [nodes, units]."""
 
     def get_config(self):
         return dict(super().get_config(), units=self.units, hops=self.hops, intention_dim=self.intention_dim,

@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from keras_ip.graphs import KNN, Graph, from_edges, full, grid, knn, random
+from keras_ip.graphs import KNN, Graph, empty, from_edges, full, grid, knn, random
 from keras_ip.graphs.resolve import resolve_graph
 
 # 0 - 1 - 2 - 3 with an extra link 0 - 3 given twice and in both directions, plus 2 - 1 reversed.
@@ -218,3 +218,11 @@ def test_directed_and_dynamic_knn_give_no_self_loops_or_duplicates_even_for_coin
         keys = graph.receivers.astype(np.int64) * 5 + graph.senders
         assert len(np.unique(keys)) == graph.num_edges
     np.testing.assert_array_equal(knn(positions, 2, symmetric=False).senders, [1, 2, 0, 2, 0, 1, 0, 1, 0, 1])
+
+
+def test_empty_graph_and_graph_none_have_no_edges():
+    from keras_ip.graphs.resolve import resolve_graph  # pylint: disable=import-outside-toplevel
+
+    for graph in (empty(5), resolve_graph("none", env=None, num_agents=5)):
+        assert graph.num_nodes == 5 and graph.num_edges == 0
+        assert_adjacency(graph, np.zeros((5, 5), int))

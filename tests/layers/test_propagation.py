@@ -8,7 +8,7 @@ import tensorflow as tf
 import keras_ip
 from keras_ip.graphs import GraphBatcher, from_edges, graph_tensor, knn, random
 from keras_ip.layers import (GraphOps, IndependentPropagation, LoopyBPPropagation, MeanFieldPropagation,
-                             NeighbourAttention)
+                             NeighbourAttention, StateOnlyPropagation)
 
 PATH = from_edges(3, [(0, 1), (1, 2)])   # 0 - 1 - 2
 STATES = np.array([[1.0], [2.0], [3.0]], np.float32)
@@ -65,6 +65,21 @@ def test_loopy_bp_one_hop_matches_hand_computation(aggregation, node_1):
     np.testing.assert_allclose(layer(graph_tensor(STATES, PATH)).numpy(), expected, atol=1e-6)
 
 
+# out_i = relu([s_i - 2.5, 0] + agg_j [s_j, 0]) over neighbours j (h0_i = [s_i, 0]):
+#   sum:  node 0: 1 - 2.5 + 2 = 0.5;  node 1: 2 - 2.5 + 1 + 3 = 3.5;        node 2: 3 - 2.5 + 2 = 2.5
+#   mean: node 0: 0.5;                node 1: 2 - 2.5 + (1 + 3) / 2 = 1.5;  node 2: 2.5
+@pytest.mark.parametrize("aggregation, node_1", [("sum", 3.5), ("mean", 1.5)])
+def test_state_only_one_hop_matches_hand_computation(aggregation, node_1):
+    layer = StateOnlyPropagation(units=2, hops=1, intention_dim=2, aggregation=aggregation, degree_input=False)
+    layer(graph_tensor(STATES, PATH))  # build
+    layer.encoder[0].set_weights([np.array([[1.0, -1.0]], np.float32), np.zeros(2, np.float32)])
+    layer.w_self.set_weights([IDENTITY, BIAS])
+    layer.w_neighbours.set_weights([IDENTITY])
+    expected = [[0.5, 0.0], [node_1, 0.0], [2.5, 0.0]]
+    np.testing.assert_allclose(layer(graph_tensor(STATES, PATH)).numpy(), expected, atol=1e-6)
+    assert layer.intention is None and not any("intention" in v.name for v in layer.weights)
+
+
 def _dense(layer, x):
     weights = layer.get_weights()
     out = x @ weights[0] + (weights[1] if len(weights) > 1 else 0.0)
@@ -112,6 +127,16 @@ def reference_mean_field(layer, states, adjacency):
     return mu
 
 
+def reference_state_only(layer, states, adjacency):
+    """M - 1 rounds of state messages, then relu(W_self h + W_nb agg h): no intention anywhere."""
+    if layer.degree_input:
+        states = np.concatenate([states, np.log1p(adjacency.sum(0))[:, None]], axis=1)
+    h = _relu(_dense(layer.encoder[0], states))
+    for m in range(layer.hops - 1):
+        h = _relu(_dense(layer.state_self[m], h) + _dense(layer.state_neighbours[m], _incoming(layer, adjacency, h)))
+    return _relu(_dense(layer.w_self, h) + _dense(layer.w_neighbours, _incoming(layer, adjacency, h)))
+
+
 def reference_loopy_bp(layer, states, adjacency):
     """Messages as a Python dict over ordered pairs (i, j): an independent formulation."""
     hs, mu0 = _reference_prefix(layer, states, adjacency)
@@ -132,7 +157,8 @@ def reference_loopy_bp(layer, states, adjacency):
 
 
 @pytest.mark.parametrize("cls, reference", [(MeanFieldPropagation, reference_mean_field),
-                                            (LoopyBPPropagation, reference_loopy_bp)])
+                                            (LoopyBPPropagation, reference_loopy_bp),
+                                            (StateOnlyPropagation, reference_state_only)])
 @pytest.mark.parametrize("graph", [random(7, 2, seed=3), knn(np.random.default_rng(5).normal(size=(7, 2)), 2,
                                                                   symmetric=False)], ids=["random", "directed_knn"])
 @pytest.mark.parametrize("aggregation", ["sum", "mean"])
@@ -144,7 +170,8 @@ def test_two_hops_match_dense_reference(cls, reference, graph, aggregation, degr
     np.testing.assert_allclose(actual, reference(layer, states, graph.adjacency()), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, IndependentPropagation])
+@pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, StateOnlyPropagation,
+                                 IndependentPropagation])
 def test_batched_components_do_not_leak_into_each_other(cls):
     graph = random(6, 2, seed=1)
     states = np.random.default_rng(1).normal(size=(3, 6, 4)).astype(np.float32)
@@ -160,7 +187,7 @@ def test_propagation_uses_neighbours_and_independent_does_not():
     states = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
     ring, other_ring = from_edges(4, [(0, 1), (1, 2), (2, 3), (3, 0)]), from_edges(4, [(0, 2), (2, 1), (1, 3), (3, 0)])
     pairs = from_edges(4, [(0, 1), (2, 3)])
-    for cls in (MeanFieldPropagation, LoopyBPPropagation):
+    for cls in (MeanFieldPropagation, LoopyBPPropagation, StateOnlyPropagation):
         layer = cls(units=8, hops=2, intention_dim=3)
         assert not np.allclose(layer(graph_tensor(states, ring)), layer(graph_tensor(states, other_ring)))
     independent = IndependentPropagation(units=8, hops=2, intention_dim=3)
@@ -170,7 +197,8 @@ def test_propagation_uses_neighbours_and_independent_does_not():
     np.testing.assert_allclose(blind(graph_tensor(states, ring)), blind(graph_tensor(states, pairs)))
 
 
-@pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, IndependentPropagation])
+@pytest.mark.parametrize("cls", [MeanFieldPropagation, LoopyBPPropagation, StateOnlyPropagation,
+                                 IndependentPropagation])
 def test_config_round_trip_gives_same_architecture_and_outputs(cls):
     layer = cls(units=6, hops=3, intention_dim=4, encoder_layers=2, name="prop")
     graph = graph_tensor(STATES, PATH)
@@ -184,9 +212,26 @@ def test_config_round_trip_gives_same_architecture_and_outputs(cls):
     np.testing.assert_allclose(clone(graph), out)
 
 
+@pytest.mark.parametrize("cls", [MeanFieldPropagation, StateOnlyPropagation])
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_state_only_sees_as_far_as_mean_field(cls, hops):
+    """On the path 0 - 1 - 2 - 3 - 4, agent 0's output depends on agent j's observation exactly
+    when j is within `hops` edges, for IP and for the state-only ablation alike."""
+    path = from_edges(5, [(0, 1), (1, 2), (2, 3), (3, 4)])
+    states = np.random.default_rng(3).normal(size=(5, 2)).astype(np.float32)
+    layer = cls(units=16, hops=hops, intention_dim=3, bias_initializer="ones")
+    before = layer(graph_tensor(states, path)).numpy()[0]
+    for j in range(1, 5):
+        moved = states.copy()
+        moved[j] += 3.0
+        changed = not np.allclose(layer(graph_tensor(moved, path)).numpy()[0], before)
+        assert changed == (j <= hops), (cls.__name__, hops, j)
+
+
 def test_layers_are_registered_under_keras_ip_package():
     assert tf.keras.utils.get_registered_name(MeanFieldPropagation) == "keras_ip>MeanFieldPropagation"
     assert tf.keras.utils.get_registered_name(LoopyBPPropagation) == "keras_ip>LoopyBPPropagation"
+    assert tf.keras.utils.get_registered_name(StateOnlyPropagation) == "keras_ip>StateOnlyPropagation"
 
 
 @pytest.mark.parametrize("kwargs, message", [({"units": 0}, "units"), ({"hops": 0}, "hops"),
