@@ -1,5 +1,6 @@
 """What the Q-learning baselines share: the learner (optimiser, target network, compiled
-step) and the estimator part (discrete-action check, acting through a policy wrapper).
+step) and the estimator part (discrete-action check, acting through a policy wrapper, and
+for DGN, IQL and QMIX epsilon-greedy acting with a linearly decaying epsilon).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import dataclasses
 import tensorflow as tf
 
 from keras_ip._checks import check_int
+from keras_ip.baselines import losses
 from keras_ip.estimator import Estimator
 from keras_ip.graphs.topology import Graph
 from keras_ip.learner_base import LearnerBase, build_on_dummy_graph, copy_weights, polyak_update
@@ -127,6 +129,34 @@ class QAgent(Estimator):
     @property
     def policy_network(self):
         return self.policy
+
+
+class EpsilonGreedyAgent(QAgent):
+    """A `QAgent` that acts epsilon-greedily on a Q network (DGN, IQL, QMIX).
+
+    Its config has `epsilon_start`, `epsilon_end` and `exploration_steps`; its `_build_learner`
+    sets `self.policy` to a `keras_ip.baselines.networks.EpsilonGreedy` of the Q network.
+
+    Attributes:
+      exploration_rate: epsilon at the current step, `losses.linear_epsilon` of the step count;
+        `predict(deterministic=False)` and `fit` act epsilon-greedily with it,
+        `predict(deterministic=True)` greedily.
+    """
+
+    @property
+    def exploration_rate(self) -> float:
+        c = self.config
+        return losses.linear_epsilon(self.num_timesteps, c.epsilon_start, c.epsilon_end, c.exploration_steps)
+
+    def _act(self, observations, deterministic, graph=None):
+        self.policy.epsilon.assign(0.0 if deterministic else self.exploration_rate)
+        return super()._act(observations, deterministic, graph)
+
+    def export(self, path) -> str:
+        """Writes the greedy policy as a SavedModel (see `keras_ip.export`): "actions" are
+        argmax_a Q, "probabilities" their one-hot (epsilon = 0)."""
+        self.policy.epsilon.assign(0.0)
+        return super().export(path)
 
 
 def config_params(config_class, arguments: dict) -> dict:

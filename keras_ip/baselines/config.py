@@ -1,4 +1,4 @@
-"""The hyperparameters of the DGN and MFQ baselines, with documented defaults.
+"""The hyperparameters of the DGN, MFQ, IQL and QMIX baselines, with documented defaults.
 
 Fields they share with `keras_ip.config.IPConfig` have the same names, defaults and
 meaning, and are validated by `IPConfig` itself, so a comparison can pass one set of
@@ -123,6 +123,49 @@ class MFQConfig(BaselineConfig):
         super().validate()
         _require("temperature", self.temperature, lambda v: _is_number(v) and v > 0, "a positive number")
         _require("mean_field_iterations", self.mean_field_iterations, _positive_int, "an integer >= 1")
+
+
+@dataclasses.dataclass
+class IQLConfig(BaselineConfig):
+    """Hyperparameters of `keras_ip.baselines.iql.IQLAgent` (same names, same defaults).
+
+    Attributes (besides `BaselineConfig`'s):
+      graph: "none" by default (an edgeless graph): the Q network reads only o_i, so no
+        graph changes what it computes, only the cost of building the batches' GraphTensors.
+      epsilon_start, epsilon_end, exploration_steps: the epsilon-greedy exploration rate,
+        decayed linearly from start to end over `exploration_steps` environment steps, as for
+        `DGNConfig`.
+    """
+
+    graph: Any = "none"
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    exploration_steps: int = 10_000
+
+    def validate(self):
+        super().validate()
+        _require("exploration_steps", self.exploration_steps, _positive_int, "an integer >= 1")
+        for name in ("epsilon_start", "epsilon_end"):
+            _require(name, getattr(self, name), lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]")
+
+
+@dataclasses.dataclass
+class QMIXConfig(IQLConfig):
+    """Hyperparameters of `keras_ip.baselines.qmix.QMIXAgent` (same names, same defaults).
+
+    Attributes (besides `IQLConfig`'s, which mean the same for the agent network):
+      mixing_embed_dim: E, the width of the mixing network's hidden layer (pymarl's 32).
+      hypernet_units: width of the hidden layer of the hypernetworks W1(s) and w2(s) and of
+        the per-agent embedding whose mean and max over the agents form the state s.
+    """
+
+    mixing_embed_dim: int = 32
+    hypernet_units: int = 64
+
+    def validate(self):
+        super().validate()
+        for name in ("mixing_embed_dim", "hypernet_units"):
+            _require(name, getattr(self, name), _positive_int, "an integer >= 1")
 
 
 def _positive_int(value) -> bool:

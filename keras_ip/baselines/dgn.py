@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_ip.baselines import losses
-from keras_ip.baselines.common import QAgent, QLearner, build_pair, config_params
+from keras_ip.baselines.common import EpsilonGreedyAgent, QLearner, build_pair, config_params
 from keras_ip.baselines.config import DGNConfig
 from keras_ip.baselines.networks import DGNNetwork, EpsilonGreedy
 from keras_ip.layers.base import GraphOps
@@ -64,7 +64,7 @@ class DGNLearner(QLearner):
         return q_loss + self.temporal_coefficient * relation_kl, dict(metrics, relation_kl=relation_kl)
 
 
-class DGNAgent(QAgent):
+class DGNAgent(EpsilonGreedyAgent):
     """DGN (graph convolutional Q-learning with relation attention) on discrete-action agents.
 
     Example:
@@ -99,18 +99,3 @@ class DGNAgent(QAgent):
         self.learner = DGNLearner(*self.networks, self.graph, temporal_coefficient=c.temporal_coefficient,
                                   **self._learner_kwargs())
         self.policy = EpsilonGreedy(self.networks[0])
-
-    @property
-    def exploration_rate(self) -> float:
-        c = self.config
-        return losses.linear_epsilon(self.num_timesteps, c.epsilon_start, c.epsilon_end, c.exploration_steps)
-
-    def _act(self, observations, deterministic, graph=None):
-        self.policy.epsilon.assign(0.0 if deterministic else self.exploration_rate)
-        return super()._act(observations, deterministic, graph)
-
-    def export(self, path) -> str:
-        """Writes the greedy policy as a SavedModel (see `keras_ip.export`): "actions" are
-        argmax_a Q, "probabilities" their one-hot (epsilon = 0)."""
-        self.policy.epsilon.assign(0.0)
-        return super().export(path)

@@ -7,6 +7,9 @@ the concatenation of the encoder's and every relation layer's output.
 MFQ (Yang et al. 2018): Q(s_i, a_i, abar_i), an observation encoder whose output is
 concatenated with the neighbours' mean action abar_i before the Q head.
 
+IQL and QMIX's agents: Q(o_i, .), an observation encoder and a Q head, nothing else
+(`IndependentQNetwork`): no edge, degree or neighbour feature is read.
+
 Attention and the mean action both average over neighbours, which hides how many there are;
 by default both encoders read [O_i, log(1 + |N(i)|)] (`degree_input`, see
 `keras_ip.layers.base`), so Q can follow a reward that sums over an agent's edges.
@@ -134,6 +137,51 @@ class DGNNetwork(tf.keras.Model):
                     conv_layers=self.conv_layers, heads=self.heads, encoder_layers=self.encoder_layers,
                     degree_input=self.degree_input,
                     num_groups=self.num_groups,
+                    group_num_actions=self.action_spec.group_num_actions)
+
+
+@tf.keras.utils.register_keras_serializable(package="keras_ip")
+class IndependentQNetwork(tf.keras.Model):
+    """IQL's (and QMIX's agent) Q network: Q(o_i, .) = W_q MLP(o_i) + b_q, one per agent with
+    shared weights, reading only agent i's own observation.
+
+    The encoder reads o_i alone (no log-degree input, unlike DGN's and MFQ's) and nothing is
+    aggregated over edges, so Q_i is the same on any graph and whatever the other agents observe.
+
+    Example:
+      >>> graph = keras_ip.graphs.graph_tensor(np.ones((4, 3), np.float32), keras_ip.graphs.empty(4))
+      >>> IndependentQNetwork(num_actions=5, units=8)(graph).shape
+      TensorShape([4, 5])
+
+    Init args:
+      num_actions: A. units: width of every encoder layer. encoder_layers: depth of the encoder MLP.
+      num_groups: agent groups, each with its own first encoder layer.
+      group_num_actions: each group's action count when they differ (see
+        `keras_ip.networks.ActionSpec`); Q of actions a group lacks is `INVALID_SCORE`.
+    Call args:
+      graph: `tfgnn.GraphTensor` of joint observations (only its node features are read).
+    Call returns:
+      Q [nodes, A].
+    """
+
+    def __init__(self, num_actions: int, units: int = 128, encoder_layers: int = 1, num_groups: int = 1,
+                 group_num_actions=None, **kwargs):
+        super().__init__(**kwargs)
+        self.num_actions = check_int("num_actions", num_actions)
+        self.units = check_int("units", units)
+        self.encoder_layers = check_int("encoder_layers", encoder_layers)
+        self.num_groups = check_int("num_groups", num_groups)
+        self.action_spec = ActionSpec(num_actions=self.num_actions, group_num_actions=group_num_actions)
+        self.encoder = make_encoder(self.units, self.encoder_layers, self.num_groups, _dense)
+        self.q_head = _dense(self.num_actions, None, "q")
+
+    def call(self, graph: tfgnn.GraphTensor):
+        h = encode_states(graph, self.encoder, degree_input=False)      # [nodes, units], from o_i alone
+        return self.action_spec.mask(self.q_head(h), graph)             # [nodes, A]
+
+    def get_config(self):
+        return dict(super().get_config(), num_actions=self.num_actions, units=self.units,
+                    encoder_layers=self.encoder_layers, num_groups=self.num_groups,
                     group_num_actions=self.action_spec.group_num_actions)
 
 
