@@ -92,7 +92,8 @@ def test_q_of_agent_0_ignores_its_neighbours_observation(graph):
 
 
 def test_the_default_graph_has_no_edges():
-    assert IQLConfig().graph == "none" and IQLAgent("coordination", env_kwargs=COORDINATION, **TINY).graph.num_edges == 0
+    assert IQLConfig().graph == "none"
+    assert IQLAgent("coordination", env_kwargs=COORDINATION, **TINY).graph.num_edges == 0
 
 
 def test_network_config_round_trips():
