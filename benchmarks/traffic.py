@@ -1,4 +1,4 @@
-"""Traffic-signal control on SUMO: speed at N = 16 ... 1225, and a controller comparison on RESCO grid4x4.
+"""Traffic-signal control on SUMO: speed at N = 16 ... 1225, controller comparisons on RESCO networks.
 
 `speed`: for each synthetic n x n grid (netgenerate + randomTrips, 300 vehicles/h per fringe
 road), one JSON object with decision steps per second of `TrafficSignalEnv` (5 simulated
@@ -12,11 +12,26 @@ fixed-time and max-pressure controllers on `--episodes` greedy episodes; one JSO
 method with the mean trip time, delay (time loss) and queue length. The four methods run in
 separate processes (libsumo runs one simulation per process), two at a time.
 
+`sensitivity`: the classical controllers (fixed-time, max-pressure, greedy) on `--scenario`
+under each simulator rule setting: min_green in {0, 5} and decision interval delta_time in
+{5, 10} (yellow `--yellow-time`); one JSON object per controller and setting with the delay
+of each of `--seeds` and its mean and 95 % confidence interval (Student t over seeds).
+
+`tune`: each classical controller's best setting, chosen on one validation seed, then
+measured on the test seeds: min_green in `--min-greens` for every controller, and green_time
+in `--green-times` for fixed-time, under delta_time `--delta-time` and yellow `--yellow-time`.
+One JSON object per candidate on the validation seed, then one per controller with its
+chosen setting's test delays, mean and 95 % confidence interval. Episodes run one at a
+time, in this process.
+
     python benchmarks/traffic.py speed                       # n = 4, 10, 15, 35
     python benchmarks/traffic.py compare --steps 7200        # 10 training episodes per learner
+    python benchmarks/traffic.py sensitivity --scenario grid4x4 --seeds 10000 10001 10002
+    python benchmarks/traffic.py tune --scenario grid4x4 --validation-seed 20000 --seeds 10000 10001 10002
 """
 
 import argparse
+import importlib.metadata
 import json
 import pathlib
 import statistics
@@ -83,6 +98,61 @@ def controller(name: str, episodes: int) -> dict:
     return {"method": name, "train_steps": 0, **{k: float(np.mean([r[k] for r in runs])) for k in runs[0]}}
 
 
+CLASSICAL = ("fixed_time", "max_pressure", "greedy")
+
+
+def delays(scenario: str, controller: str, seeds, green_time=None, **rules) -> list:
+    """The delay of one episode per seed of `controller` on `scenario` under the env `rules`."""
+    options = {} if green_time is None else {"green_time": green_time}
+    return [evaluate_controller({"scenario": scenario, **rules}, controller, seed=s, **options)["delay"] for s in seeds]
+
+
+def mean_ci95(values) -> dict:
+    """Mean and half-width of the 95 % Student-t confidence interval over `values` (seeds)."""
+    from scipy import stats  # pylint: disable=import-outside-toplevel
+
+    values = np.asarray(values, float)
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+    return {"delay_mean": round(float(values.mean()), 2), "delay_ci95": round(float(half), 2),
+            "delays": [round(float(v), 2) for v in values]}
+
+
+def sensitivity(scenario: str, seeds, yellow_time: int, green_time: int):
+    """One row per classical controller, delta_time in {5, 10} and min_green in {0, 5}."""
+    for controller_name in CLASSICAL:
+        for delta_time in (5, 10):
+            for min_green in (0, 5):
+                rules = dict(delta_time=delta_time, yellow_time=yellow_time, min_green=min_green)
+                fixed = {"green_time": green_time} if controller_name == "fixed_time" else {}
+                yield {"benchmark": "traffic_sensitivity", "scenario": scenario, "controller": controller_name, **rules,
+                       **fixed, "seeds": list(seeds), **mean_ci95(delays(scenario, controller_name, seeds, **fixed,
+                                                                         **rules))}
+
+
+def tune(scenario: str, validation_seed: int, seeds, min_greens, green_times, delta_time: int, yellow_time: int):
+    """Validation rows for every candidate setting, then each controller's best on the test seeds."""
+    for controller_name in CLASSICAL:
+        candidates = [{"min_green": m, **({"green_time": g} if controller_name == "fixed_time" else {})}
+                      for m in min_greens for g in (green_times if controller_name == "fixed_time" else [None])]
+        scored = []
+        for setting in candidates:
+            delay = delays(scenario, controller_name, [validation_seed], delta_time=delta_time,
+                           yellow_time=yellow_time, **setting)[0]
+            scored.append((delay, setting))
+            yield {"benchmark": "traffic_tune", "stage": "validation", "scenario": scenario,
+                   "controller": controller_name, "delta_time": delta_time, "yellow_time": yellow_time, **setting,
+                   "seed": validation_seed, "delay": round(delay, 2)}
+        best = min(scored, key=lambda pair: pair[0])[1]
+        yield {"benchmark": "traffic_tune", "stage": "test", "scenario": scenario, "controller": controller_name,
+               "delta_time": delta_time, "yellow_time": yellow_time, **best, "seeds": list(seeds),
+               **mean_ci95(delays(scenario, controller_name, seeds, delta_time=delta_time, yellow_time=yellow_time,
+                                  **best))}
+
+
+def sumo_version() -> dict:
+    return {package: importlib.metadata.version(package) for package in ("eclipse-sumo", "libsumo", "sumo-rl")}
+
+
 def compare_one(method: str, steps: int, episodes: int, seed: int) -> dict:
     if method in ("fixed_time", "max_pressure"):
         result = controller(method, episodes)
@@ -93,7 +163,7 @@ def compare_one(method: str, steps: int, episodes: int, seed: int) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["speed", "compare"])
+    parser.add_argument("command", choices=["speed", "compare", "sensitivity", "tune"])
     parser.add_argument("--n", type=int, nargs="+", default=[4, 10, 15, 35])
     parser.add_argument("--warmup", type=int, default=60, help="decision steps before timing (speed)")
     parser.add_argument("--timed", type=int, default=40, help="decision steps timed (speed)")
@@ -102,15 +172,31 @@ def main(argv=None):
     parser.add_argument("--episodes", type=int, default=3, help="evaluation episodes (compare)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", nargs="+", default=["mean_field", "none", "fixed_time", "max_pressure"])
+    parser.add_argument("--scenario", default="grid4x4", help="RESCO network (sensitivity, tune)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[EVAL_SEED, EVAL_SEED + 1, EVAL_SEED + 2],
+                        help="test seeds (sensitivity, tune)")
+    parser.add_argument("--validation-seed", type=int, default=2 * EVAL_SEED, help="seed the settings are chosen on")
+    parser.add_argument("--min-greens", type=int, nargs="+", default=[0, 5], help="candidates (tune)")
+    parser.add_argument("--green-times", type=int, nargs="+", default=[10, 20, 30, 40], help="fixed-time candidates")
+    parser.add_argument("--delta-time", type=int, default=5, help="decision interval (tune)")
+    parser.add_argument("--yellow-time", type=int, default=2)
+    parser.add_argument("--green-time", type=int, default=30, help="fixed-time seconds per phase (sensitivity)")
     args = parser.parse_args(argv)
     if args.command == "speed":
         for n in args.n:
             print(json.dumps(speed(n, args.warmup, args.timed, args.predictions)), flush=True)
+    elif args.command == "sensitivity":
+        for row in sensitivity(args.scenario, args.seeds, args.yellow_time, args.green_time):
+            print(json.dumps(row), flush=True)
+    elif args.command == "tune":
+        for row in tune(args.scenario, args.validation_seed, args.seeds, args.min_greens, args.green_times,
+                        args.delta_time, args.yellow_time):
+            print(json.dumps(row), flush=True)
     else:
         calls = [dict(method=m, steps=args.steps, episodes=args.episodes, seed=args.seed) for m in args.methods]
         for result in run_in_processes(compare_one, calls, processes=2):
             print(json.dumps(result), flush=True)
-    print(json.dumps({"environment": environment_record(), "agent": AGENT}), flush=True)
+    print(json.dumps({"environment": environment_record(), "sumo": sumo_version(), "agent": AGENT}), flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ classmethod `load(path)`, `num_timesteps` and `logger`:
   "isac"          keras_ip.baselines.ISACAgent, independent SAC: pi(a_i | o_i), Q(o_i, a_i),
                   V(o_i), nothing about neighbours anywhere (graph="none")
   "dgn", "mfq"    keras_ip.baselines.DGNAgent / MFQAgent (imported when first used)
-  "max_pressure", "fixed_time"
+  "max_pressure", "greedy", "fixed_time"
                   the classical traffic controllers of keras_ip.envs.traffic.controllers,
                   wrapped by `ControllerAgent`: they play the environment for the step budget
                   and learn nothing, so their curves are flat lines.
@@ -116,6 +116,7 @@ ALGORITHMS = {algorithm.name: algorithm for algorithm in (
     Algorithm("dgn", _baseline("DGNAgent")),
     Algorithm("mfq", _baseline("MFQAgent")),
     Algorithm("max_pressure", _controller_agent, {"controller": "max_pressure"}, learns=False),
+    Algorithm("greedy", _controller_agent, {"controller": "greedy"}, learns=False),
     Algorithm("fixed_time", _controller_agent, {"controller": "fixed_time"}, learns=False),
 )}
 

@@ -1,7 +1,10 @@
 """`ControllerAgent`: a classical traffic controller behind IPAgent's interface.
 
 Experiments log, evaluate and plot every algorithm the same way; this wrapper lets the
-fixed-time and max-pressure controllers (`keras_ip.envs.traffic.controllers`) take part.
+fixed-time, max-pressure and greedy controllers (`keras_ip.envs.traffic.controllers`) take part.
+The simulator rules a controller plays under (decision interval delta_time, yellow_time,
+min_green) are the environment's env_kwargs, the same rules as a learner's; an experiment
+run may set its own (`ExperimentSpec`'s per-run "env_kwargs").
 A controller learns nothing: `fit` plays the environment for the step budget (so the
 training return and steps per second are measured like a learner's) and its evaluation
 curve is a flat line.
@@ -26,7 +29,7 @@ CONFIG_FILE = "config.json"
 
 
 class ControllerAgent:
-    """Runs "max_pressure" or "fixed_time" on a `TrafficSignalEnv` with IPAgent's methods.
+    """Runs "max_pressure", "greedy" or "fixed_time" on a `TrafficSignalEnv` with IPAgent's methods.
 
     Example:
       >>> agent = ControllerAgent("traffic", controller="max_pressure", env_kwargs={"grid": 2}, seed=0)
@@ -34,10 +37,12 @@ class ControllerAgent:
 
     Init args:
       env: a `TrafficSignalEnv` or a registered name whose factory makes one ("traffic").
-      controller: "max_pressure" or "fixed_time".
-      green_time: seconds per phase of "fixed_time" (None: the controller's default, 30).
+      controller: "max_pressure", "greedy" or "fixed_time".
+      green_time: seconds per phase of "fixed_time" (None: the controller's default, 30), its
+        one setting; the others have none.
       seed: seeds the training episodes' resets.
-      env_kwargs: keyword arguments of `make_env` when `env` is a name.
+      env_kwargs: keyword arguments of `make_env` when `env` is a name, including the
+        simulator rules (delta_time, yellow_time, min_green).
     """
 
     def __init__(self, env, controller: str = "max_pressure", green_time: int | None = None, seed=None,
@@ -89,7 +94,7 @@ class ControllerAgent:
 
         The controller has no state that changes, so a repeated call with the same episodes
         and seed returns the stored result. `deterministic` is accepted for the interface
-        and ignored: both controllers are deterministic.
+        and ignored: the controllers are deterministic.
         Returns:
           a float, or with metrics=True {"team_return": ..., "trip_time", "delay", "arrived",
           "queue_length"}, each the mean over episodes.

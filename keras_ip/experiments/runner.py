@@ -55,7 +55,8 @@ def train_run(spec: ExperimentSpec, run: RunSpec, seed: int, verbose: bool = Fal
     Returns the run's status: {"num_timesteps", "finished", "resumed_from": [steps]}.
     """
     directory = run_directory(spec.out, run.name, seed)
-    config = json.loads(json.dumps({"env": spec.env, "env_kwargs": spec.env_kwargs, "algorithm": run.algorithm,
+    env_kwargs = spec.run_env_kwargs(run)
+    config = json.loads(json.dumps({"env": spec.env, "env_kwargs": env_kwargs, "algorithm": run.algorithm,
                                     "hyperparameters": run.hyperparameters, "seed": seed}))
     _check_same_run(directory, config)
     status = read_json(directory / STATUS_FILE, {"num_timesteps": 0, "finished": False, "resumed_from": []})
@@ -68,7 +69,7 @@ def train_run(spec: ExperimentSpec, run: RunSpec, seed: int, verbose: bool = Fal
         status["resumed_from"].append(agent.num_timesteps)
         _say(verbose, f"{run.name} seed {seed}: resuming from step {agent.num_timesteps}")
     else:
-        agent = algorithm.make(spec.env, spec.env_kwargs, seed, run.hyperparameters)
+        agent = algorithm.make(spec.env, env_kwargs, seed, run.hyperparameters)
         status["resumed_from"] = []
         _say(verbose, f"{run.name} seed {seed}: starting")
     directory.mkdir(parents=True, exist_ok=True)

@@ -27,11 +27,14 @@ class RunSpec:
       algorithm: a name in `keras_ip.experiments.ALGORITHMS` (e.g. "ip", "independent").
       hyperparameters: keyword arguments of the algorithm's constructor (for IPAgent runs,
         `IPConfig` fields), without seed and env_kwargs.
+      env_kwargs: this run's overrides of the experiment's env_kwargs (e.g. a traffic
+        controller's {"min_green": 0}); `ExperimentSpec.run_env_kwargs` merges them.
     """
 
     name: str
     algorithm: str
     hyperparameters: dict
+    env_kwargs: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -48,9 +51,11 @@ class ExperimentSpec:
       env: a registered environment name (`keras_ip.envs.registered_names()`).
       algorithms: run name -> hyperparameter overrides; the overrides may name the
         algorithm as "algorithm" (default: the run name itself), e.g.
-        {"ip": {}, "independent": {}, "ip_small": {"algorithm": "ip", "units": 32}}.
-        A list of names means no overrides.
-      env_kwargs: keyword arguments of the environment's factory.
+        {"ip": {}, "independent": {}, "ip_small": {"algorithm": "ip", "units": 32}},
+        and may give the run its own "env_kwargs", merged over the experiment's (the
+        simulator rules a traffic controller was tuned under, e.g.
+        {"max_pressure": {"env_kwargs": {"min_green": 0}}}). A list of names means no overrides.
+      env_kwargs: keyword arguments of the environment's factory, shared by every run.
       hyperparameters: overrides shared by the runs that learn, each given to the runs
         whose algorithm has that hyperparameter (e.g. hops to IP runs, batch_size to IP,
         DGN and MFQ runs; the classical traffic controllers take none); a run's own
@@ -136,15 +141,23 @@ class ExperimentSpec:
             _require_dict(f"algorithms[{name!r}]", overrides)
             overrides = dict(overrides)
             algorithm = get_algorithm(overrides.pop("algorithm", name))
+            env_kwargs = overrides.pop("env_kwargs", {})
+            if not isinstance(env_kwargs, dict):
+                raise ValueError(f"Run {name!r}: env_kwargs must be a dict of the environment's keyword arguments. "
+                                 f"Received: env_kwargs={env_kwargs!r}")
             shared = {k: v for k, v in self.hyperparameters.items()
                       if algorithm.learns and k in algorithm.hyperparameter_names()}
             base = {**shared, **algorithm.defaults, **overrides}
             for suffix, point in _grid(name, self.sweep.get(name, {})):
-                runs.append(RunSpec(name + suffix, algorithm.name, {**base, **point}))
+                runs.append(RunSpec(name + suffix, algorithm.name, {**base, **point}, dict(env_kwargs)))
         names = [run.name for run in runs]
         if len(set(names)) != len(names):
             raise ValueError(f"Run names must be distinct; the sweep made {names}.")
         return runs
+
+    def run_env_kwargs(self, run: RunSpec) -> dict:
+        """The environment keyword arguments of `run`: the experiment's, overridden by the run's own."""
+        return {**self.env_kwargs, **run.env_kwargs}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,4 +1,4 @@
-"""Classical signal controllers, run on the same `TrafficSignalEnv` as the learners.
+"""Classical signal controllers (fixed-time, max-pressure, greedy) on the `TrafficSignalEnv` the learners use.
 
 A controller is called with the environment after `reset` or `step` and returns the joint
 action dict, so the environment's yellow and minimum-green rules apply to it as to any
@@ -7,6 +7,8 @@ agent. `run_episode` plays one episode and returns the same metrics as
 """
 
 from __future__ import annotations
+
+import abc
 
 import numpy as np
 
@@ -45,7 +47,23 @@ class FixedTimeController:
         return dict(zip(env.possible_agents, phases.tolist()))
 
 
-class MaxPressureController:
+class _LaneCountController(abc.ABC):
+    """A controller that picks each signal's phase from the vehicles on every lane, now."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __call__(self) -> dict:
+        """The joint action for the coming step: each signal's phase of highest score."""
+        phases = self._phases(self.env.network, self.env.simulation.vehicles())  # [N]
+        return dict(zip(self.env.possible_agents, phases.tolist()))
+
+    @abc.abstractmethod
+    def _phases(self, network, vehicles: np.ndarray) -> np.ndarray:
+        """int64 [N] phases from the `SignalNetwork` and the vehicles on each lane, float [M]."""
+
+
+class MaxPressureController(_LaneCountController):
     """Each signal shows the green phase with the largest pressure (Varaiya 2013).
 
     The pressure of a link is the number of vehicles on its incoming lane minus those on
@@ -56,13 +74,29 @@ class MaxPressureController:
       env: the `TrafficSignalEnv` to control.
     """
 
-    def __init__(self, env):
-        self.env = env
+    def _phases(self, network, vehicles: np.ndarray) -> np.ndarray:
+        return max_pressure_phases(network, vehicles)
 
-    def __call__(self) -> dict:
-        """The joint action for the coming step: each signal's highest-pressure phase."""
-        net = self.env.network
-        return dict(zip(self.env.possible_agents, max_pressure_phases(net, self.env.simulation.vehicles()).tolist()))
+
+class GreedyController(_LaneCountController):
+    """Each signal shows the green phase with the most vehicles on the incoming lanes it serves.
+
+    RESCO's "Greedy" (its MAXWAVE agent, Ault & Sharon 2021): a phase's score is the number of
+    vehicles, queued or approaching, on the incoming lanes it gives green to. Unlike
+    max-pressure it ignores the outgoing lanes. RESCO counts the vehicles within its
+    detectors' range per movement; here every vehicle on the lane counts, and a lane
+    shared by two green movements counts once. Ties go to the lower phase index.
+
+    Example:
+      >>> controller = GreedyController(env)
+      >>> metrics = run_episode(env, controller, seed=0)
+
+    Init args:
+      env: the `TrafficSignalEnv` to control.
+    """
+
+    def _phases(self, network, vehicles: np.ndarray) -> np.ndarray:
+        return greedy_phases(network, vehicles)
 
 
 def max_pressure_phases(network, vehicles: np.ndarray) -> np.ndarray:
@@ -76,9 +110,31 @@ def max_pressure_phases(network, vehicles: np.ndarray) -> np.ndarray:
     """
     valid = network.link_in >= 0  # [N, K]
     link_pressure = np.where(valid, vehicles[network.link_in] - vehicles[network.link_out], 0.0)  # [N, K]
-    pressure = np.einsum("npk,nk->np", network.serves, link_pressure)  # [N, P]
+    return _best_phases(network, np.einsum("npk,nk->np", network.serves, link_pressure))
+
+
+def greedy_phases(network, vehicles: np.ndarray) -> np.ndarray:
+    """Each signal's green phase with the most vehicles on the incoming lanes it serves.
+
+    An incoming lane counts once for a phase if the phase gives green to any of its links.
+
+    Args:
+      network: a `SignalNetwork` (incoming lanes, links, phases).
+      vehicles: float [M], vehicles on each of `network.lanes`.
+    Returns:
+      int64 [N] phase indices, each < the signal's number of green phases.
+    """
+    in_lanes = network.in_lanes  # [N, L], -1 pads
+    feeds = (network.link_in[:, None, :] == in_lanes[:, :, None]) & (in_lanes >= 0)[:, :, None]  # [N, L, K]
+    green_lanes = np.einsum("npk,nlk->npl", network.serves.astype(np.int64), feeds.astype(np.int64)) > 0  # [N, P, L]
+    lane_vehicles = np.where(in_lanes >= 0, vehicles[in_lanes], 0.0)  # [N, L]
+    return _best_phases(network, np.einsum("npl,nl->np", green_lanes, lane_vehicles))
+
+
+def _best_phases(network, score: np.ndarray) -> np.ndarray:
+    """The argmax over each signal's own green phases of score [N, P]; ties go to the lower index."""
     exists = np.arange(network.max_phases)[None, :] < network.num_phases[:, None]  # [N, P]
-    return np.argmax(np.where(exists, pressure, -np.inf), axis=1)
+    return np.argmax(np.where(exists, score, -np.inf), axis=1)
 
 
 def run_episode(env, controller, seed=None) -> dict:
@@ -96,7 +152,7 @@ def run_episode(env, controller, seed=None) -> dict:
     return {"team_return": total, **next(iter(infos.values()), {})}
 
 
-CONTROLLERS = {"fixed_time": FixedTimeController, "max_pressure": MaxPressureController}
+CONTROLLERS = {"fixed_time": FixedTimeController, "max_pressure": MaxPressureController, "greedy": GreedyController}
 
 
 def evaluate_controller(env_kwargs: dict, controller: str, seed=None, **controller_kwargs) -> dict:
@@ -107,7 +163,7 @@ def evaluate_controller(env_kwargs: dict, controller: str, seed=None, **controll
 
     Args:
       env_kwargs: keyword arguments of `TrafficSignalEnv`.
-      controller: "fixed_time" or "max_pressure".
+      controller: a name in `CONTROLLERS`: "fixed_time", "max_pressure" or "greedy".
       seed: the episode's reset seed.
       controller_kwargs: e.g. green_time for "fixed_time".
     Returns:

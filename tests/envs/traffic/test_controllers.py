@@ -1,12 +1,12 @@
-"""Fixed-time and max-pressure controllers: schedules and pressures worked by hand, then on SUMO."""
+"""Fixed-time, max-pressure and greedy controllers: schedules, pressures and counts worked by hand, then on SUMO."""
 
 import types
 
 import numpy as np
 import pytest
 
-from keras_ip.envs.traffic import FixedTimeController, MaxPressureController, run_episode
-from keras_ip.envs.traffic.controllers import max_pressure_phases
+from keras_ip.envs.traffic import FixedTimeController, GreedyController, MaxPressureController, run_episode
+from keras_ip.envs.traffic.controllers import CONTROLLERS, greedy_phases, max_pressure_phases
 
 
 def fake_env(num_phases, time=0.0, begin=100.0):
@@ -45,7 +45,29 @@ def test_max_pressure_picks_the_phase_with_most_pressure():
     assert max_pressure_phases(network, vehicles).tolist() == [1, 0]
 
 
-@pytest.mark.parametrize("controller", [FixedTimeController, MaxPressureController])
+def test_greedy_picks_the_phase_with_most_vehicles_on_its_incoming_lanes():
+    # Signal 0: incoming lanes 0, 1, 2; links 0->3 and 0->4 (phase 0), 1->5 and 2->3 (phase 1).
+    # Signal 1 has one phase: its padded phase must never win.
+    network = types.SimpleNamespace(
+        in_lanes=np.array([[0, 1, 2], [2, -1, -1]]),
+        link_in=np.array([[0, 0, 1, 2], [2, -1, -1, -1]]), link_out=np.array([[3, 4, 5, 3], [0, -1, -1, -1]]),
+        serves=np.array([[[1, 1, 0, 0], [0, 0, 1, 1]], [[1, 0, 0, 0], [0, 0, 0, 0]]], bool),
+        num_phases=np.array([2, 1]), max_phases=2)
+    vehicles = np.array([3, 2, 2, 9, 0, 0], float)
+    # Greedy: phase 0 = lane 0 once = 3, phase 1 = lanes 1 + 2 = 4. Max-pressure weighs the
+    # 9 vehicles on outgoing lane 3: phase 0 = (3 - 9) + (3 - 0) = -3 > phase 1 = (2 - 0) + (2 - 9) = -5.
+    assert greedy_phases(network, vehicles).tolist() == [1, 0]
+    assert max_pressure_phases(network, vehicles).tolist() == [0, 0]
+    vehicles[0] = 4  # 4 = 4: a tie goes to the lower index
+    assert greedy_phases(network, vehicles).tolist() == [0, 0]
+
+
+def test_the_registry_names_every_controller():
+    assert CONTROLLERS == {"fixed_time": FixedTimeController, "max_pressure": MaxPressureController,
+                           "greedy": GreedyController}
+
+
+@pytest.mark.parametrize("controller", [FixedTimeController, MaxPressureController, GreedyController])
 def test_controllers_run_on_the_environment(tiny_env, controller):
     metrics = run_episode(tiny_env, controller(tiny_env), seed=0)
     assert set(metrics) == {"team_return", "arrived", "trip_time", "delay", "queue_length"}
