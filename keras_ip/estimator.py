@@ -353,7 +353,7 @@ class Estimator(abc.ABC):
             final_infos.append(infos)
         if not metrics:
             return float(np.mean(returns))
-        return {"team_return": float(np.mean(returns)), **_mean_numeric_infos(final_infos)}
+        return {"team_return": float(np.mean(returns)), **mean_numeric_infos(final_infos)}
 
     def get_params(self, deep: bool = True) -> dict:
         """The hyperparameters (config fields) as a dict, scikit-learn style."""
@@ -419,7 +419,7 @@ def _with_copy_axis(positions):
     return None if positions is None else positions[None]
 
 
-def _mean_numeric_infos(final_infos: list) -> dict:
+def mean_numeric_infos(final_infos: list) -> dict:
     """Mean over episodes and agents of every numeric info value: [{agent: {key: value}}] -> {key: mean}."""
     values = {}
     for infos in final_infos:

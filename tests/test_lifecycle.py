@@ -39,7 +39,7 @@ lifecycle_serve = importlib.util.module_from_spec(_spec)  # the TF-only client; 
 _spec.loader.exec_module(lifecycle_serve)
 
 LEARNERS = tuple(name for name, algorithm in ALGORITHMS.items() if algorithm.learns)
-DISCRETE_ONLY = ("dgn", "mfq")
+DISCRETE_ONLY = ("dgn", "mfq", "iql", "pic", "qmix")
 SEED, FIT_STEPS, CHECKPOINT_EVERY = 0, 24, 16
 TINY = dict(units=8, batch_size=16, buffer_size=200, learning_starts=8, train_freq=8, gradient_steps=1,
             jit_compile=False, hops=1, conv_layers=1, heads=1)  # each algorithm takes the ones it has

@@ -13,6 +13,11 @@ classmethod `load(path)`, `num_timesteps` and `logger`:
   "isac"          keras_ip.baselines.ISACAgent, independent SAC: pi(a_i | o_i), Q(o_i, a_i),
                   V(o_i), nothing about neighbours anywhere (graph="none")
   "dgn", "mfq"    keras_ip.baselines.DGNAgent / MFQAgent (imported when first used)
+  "iql"           keras_ip.baselines.IQLAgent: independent DQN (double-Q target) on o_i alone
+  "pic"           keras_ip.baselines.PICAgent: MADDPG with the permutation-invariant critic,
+                  Gumbel-softmax actors (discrete actions)
+  "qmix"          keras_ip.baselines.QMIXAgent: monotonic value factorisation of the team reward,
+                  its mixer's state pooled from the agents' observations
   "max_pressure", "greedy", "fixed_time"
                   the classical traffic controllers of keras_ip.envs.traffic.controllers,
                   wrapped by `ControllerAgent`: they play the environment for the step budget
@@ -115,6 +120,9 @@ ALGORITHMS = {algorithm.name: algorithm for algorithm in (
     Algorithm("isac", _baseline("ISACAgent"), {"graph": "none", "propagation": "none", "critic_hops": 0}),
     Algorithm("dgn", _baseline("DGNAgent")),
     Algorithm("mfq", _baseline("MFQAgent")),
+    Algorithm("iql", _baseline("IQLAgent"), {"graph": "none"}),
+    Algorithm("pic", _baseline("PICAgent"), {"graph": "none"}),
+    Algorithm("qmix", _baseline("QMIXAgent"), {"graph": "none"}),
     Algorithm("max_pressure", _controller_agent, {"controller": "max_pressure"}, learns=False),
     Algorithm("greedy", _controller_agent, {"controller": "greedy"}, learns=False),
     Algorithm("fixed_time", _controller_agent, {"controller": "fixed_time"}, learns=False),
