@@ -3,6 +3,7 @@
 Each call runs the script in a subprocess, as users do; the settings are the smallest ones.
 """
 
+import csv
 import json
 import pathlib
 import subprocess
@@ -54,3 +55,42 @@ def test_collection_record_counts_environment_and_agent_steps():
     assert (record["kind"], record["n_envs"], record["num_agents"]) == ("collection", 2, 9)
     assert record["env_steps_per_s"] > 0
     assert record["agent_steps_per_s"] == pytest.approx(9 * record["env_steps_per_s"])
+
+
+BENCHMARK = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "benchmark.py"
+
+
+def run_benchmark(*args: str) -> str:
+    done = subprocess.run([sys.executable, str(BENCHMARK), *args], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+def test_benchmark_suite_runs_resumes_and_reports(tmp_path):
+    """benchmarks/benchmark.py as a user runs it, on one task, two algorithms and three seeds at a
+    60-step budget: every cell trains once, a second `run` has nothing left to do, and the report
+    holds one row per (task, algorithm, seed), normalised by the random policy and the optimum."""
+    cells = ("--tasks", "coordination", "--algorithms", "ip", "isac", "--seeds", "0", "1", "2")
+    budget = ("--out", str(tmp_path), "--steps", "60")
+    records = [json.loads(line) for line in run_benchmark("run", *cells, *budget, "--jobs", "2").splitlines()
+               if line.startswith("{")]
+    assert records[0]["cells_to_train"] == 6
+    assert sorted((r["run"], r["seed"], r["returncode"]) for r in records[1:]) == [
+        (run, seed, 0) for run in ("ip", "isac") for seed in (0, 1, 2)]
+    again = json.loads(run_benchmark("run", *cells, *budget).splitlines()[0])
+    assert again["cells_to_train"] == 0
+    result = json.loads(run_benchmark("report", "--tasks", "coordination", *budget, "--reps", "200"))
+    with open(tmp_path / "summary.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["task", "algorithm", "seed", "steps", "score", "normalised_score"]
+    assert sorted((r["algorithm"], int(r["seed"]), int(r["steps"])) for r in rows) == [
+        (run, seed, 60) for run in ("ip", "isac") for seed in (0, 1, 2)]
+    (anchors,) = result["anchors"]
+    assert anchors["reference"] == 0.0 and anchors["random"] < 0  # the coordination game's optimum; random play
+    for row in rows:
+        expected = (float(row["score"]) - anchors["random"]) / (0.0 - anchors["random"])
+        assert float(row["normalised_score"]) == pytest.approx(expected)
+    assert result["algorithms"] == ["ip", "isac"] and set(result["estimates"]) == {"ip", "isac"}
+    assert set(result["probability_of_improvement"]) == {"ip > isac"}
+    for name in ("aggregate.png", "profiles.png", "coordination/curve_eval_team_return.png"):
+        assert (tmp_path / name).stat().st_size > 0

@@ -12,12 +12,12 @@ All but ISAC take discrete actions only; all share `IPAgent`'s estimator interfa
 from keras_ip.baselines.config import BaselineConfig, DGNConfig, IQLConfig, MFQConfig, QMIXConfig
 from keras_ip.baselines.dgn import DGNAgent, DGNLearner
 from keras_ip.baselines.iql import IQLAgent, IQLLearner
-from keras_ip.baselines.isac import ISACAgent
+from keras_ip.baselines.isac import ISACAgent, ISACConfig
 from keras_ip.baselines.mfq import MFQAgent, MFQLearner
 from keras_ip.baselines.networks import DGNNetwork, MeanFieldQNetwork, RelationAttention
 from keras_ip.baselines.pic import PICAgent, PICConfig, PICLearner
 from keras_ip.baselines.qmix import QMIXAgent, QMIXLearner
 
 __all__ = ["BaselineConfig", "DGNAgent", "DGNConfig", "DGNLearner", "DGNNetwork", "IQLAgent", "IQLConfig", "IQLLearner",
-           "ISACAgent", "MFQAgent", "MFQConfig", "MFQLearner", "MeanFieldQNetwork", "PICAgent", "PICConfig",
+           "ISACAgent", "ISACConfig", "MFQAgent", "MFQConfig", "MFQLearner", "MeanFieldQNetwork", "PICAgent", "PICConfig",
            "PICLearner", "QMIXAgent", "QMIXConfig", "QMIXLearner", "RelationAttention"]

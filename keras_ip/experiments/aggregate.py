@@ -83,8 +83,10 @@ def score_matrices(rows, algorithms, tasks, seeds) -> dict:
 
     Args:
       rows: dicts with "task", "algorithm", "seed" and "normalised_score".
-      algorithms, tasks, seeds: the matrices' entries; each must have a row, else ValueError
-        naming the missing (task, algorithm, seed) cells.
+      algorithms: the matrices' keys.
+      tasks: their columns.
+      seeds: their rows. Every (task, algorithm, seed) must have a row, else ValueError naming
+        the missing cells.
     """
     table = {(row["task"], row["algorithm"], int(row["seed"])): float(row["normalised_score"]) for row in rows}
     missing = [(task, algorithm, seed) for algorithm in algorithms for task in tasks for seed in seeds

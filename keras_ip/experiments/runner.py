@@ -15,7 +15,7 @@ import json
 import pathlib
 
 from keras_ip.callbacks import Checkpoint
-from keras_ip.experiments.algorithms import get_algorithm
+from keras_ip.experiments.algorithms import ALGORITHMS, get_algorithm
 from keras_ip.experiments.records import ProgressLog, ProgressRecorder
 from keras_ip.experiments.report import write_report
 from keras_ip.experiments.spec import ExperimentSpec, RunSpec
@@ -118,10 +118,16 @@ def load_agent(path):
     if saved is None:
         raise FileNotFoundError(f"No run directory or checkpoint at {str(path)!r} (missing "
                                 f"{str(checkpoint / RUN_CONFIG_FILE)!r}).")
-    algorithm = saved.get("controller") or _SAVED_CLASSES.get(saved.get("algorithm", "IPAgent"))
+    algorithm = saved.get("controller") or _saved_classes().get(saved.get("algorithm", "IPAgent"))
     if algorithm is None:
         raise ValueError(f"{str(checkpoint)!r} holds a saved {saved['algorithm']}, which keras-ip cannot load.")
     return get_algorithm(algorithm).load(checkpoint)
 
 
-_SAVED_CLASSES = {"IPAgent": "ip", "DGNAgent": "dgn", "MFQAgent": "mfq"}  # the class a save names -> an algorithm
+def _saved_classes() -> dict:
+    """The class a save names -> the first registered algorithm built with it (IPAgent -> "ip")."""
+    classes = {}
+    for name, algorithm in ALGORITHMS.items():
+        if algorithm.learns:
+            classes.setdefault(algorithm.agent_class().__name__, name)
+    return classes
