@@ -143,7 +143,9 @@ def plot_intervals(estimates: dict, path, algorithms=None) -> pathlib.Path:
     intervals = {a: np.array([[estimates[a][m][1] for m in METRICS], [estimates[a][m][2] for m in METRICS]])
                  for a in algorithms}
     figure, _ = plot_utils.plot_interval_estimates(points, intervals, metric_names=list(METRICS),
-                                                   algorithms=algorithms, xlabel="Normalised score")
+                                                   algorithms=algorithms, colors=_colours(algorithms),
+                                                   xlabel="Normalised score",
+                                                   xlabel_y_coordinate=-0.1 - 1.0 / len(algorithms))
     return _save(figure, path)
 
 
@@ -154,16 +156,27 @@ def plot_profiles(matrices: dict, path, taus=None, reps: int = 2000) -> pathlib.
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    from matplotlib.lines import Line2D  # pylint: disable=import-outside-toplevel
     from rliable import library, plot_utils  # pylint: disable=import-outside-toplevel
 
     taus = np.linspace(-0.5, 1.25, 71) if taus is None else np.asarray(taus)
     profiles, bands = library.create_performance_profile(matrices, taus, reps=reps)
+    colours = _colours(list(matrices))
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    plot_utils.plot_performance_profiles(profiles, taus, performance_profile_cis=bands, ax=axis,
+    plot_utils.plot_performance_profiles(profiles, taus, performance_profile_cis=bands, ax=axis, colors=colours,
                                          xlabel=r"Normalised score ($\tau$)",
                                          ylabel=r"Fraction of runs with score > $\tau$")
-    axis.legend(list(matrices), loc="lower left", fontsize=8, ncol=2)
+    axis.legend(handles=[Line2D([], [], color=colours[name], label=name) for name in matrices],
+                loc="lower left", fontsize=8, ncol=2)
     return _save(figure, path)
+
+
+def _colours(algorithms) -> dict:
+    """One colour per algorithm (matplotlib's tab20 cycle), the same in every plot of a report."""
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    palette = matplotlib.colormaps["tab20"].colors
+    return {name: palette[(2 * i) % 20 + (2 * i) // 20] for i, name in enumerate(algorithms)}
 
 
 @contextlib.contextmanager
