@@ -91,10 +91,11 @@ def load_spec(task: str, out, steps=None, seeds=None):
 
 
 def cells(tasks, algorithms, seeds, out, steps=None) -> list:
-    """(task, run, seed) to train, seed-major: all of seed 0's, then seed 1's, ..."""
+    """(task, run, seed, `cell_status`) of every cell, seed-major: all of seed 0's, then seed 1's, ..."""
     specs = {task: load_spec(task, out, steps, seeds) for task in tasks}
     all_seeds = sorted({seed for spec in specs.values() for seed in spec.seeds})
-    return [(task, run.name, seed) for seed in all_seeds for task, spec in specs.items() if seed in spec.seeds
+    return [(task, run.name, seed, cell_status(spec, run.name, seed))
+            for seed in all_seeds for task, spec in specs.items() if seed in spec.seeds
             for run in spec.runs() if algorithms is None or run.name in algorithms]
 
 
@@ -125,8 +126,8 @@ def run_cell(task: str, run: str, seed: int, out, steps, threads: int):
 
 def run_all(args) -> int:
     """Trains every cell not finished, `args.jobs` processes at a time; returns the failures."""
-    todo = [cell for cell in cells(args.tasks, args.algorithms, args.seeds, args.out, args.steps)
-            if cell_status(load_spec(cell[0], args.out, args.steps), cell[1], cell[2]) != "finished"]
+    todo = [(task, run, seed) for task, run, seed, state in cells(args.tasks, args.algorithms, args.seeds, args.out,
+                                                                   args.steps) if state != "finished"]
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     running, failures = [], []
     print(json.dumps({"cells_to_train": len(todo), "jobs": args.jobs, "threads_per_job": threads}), flush=True)
@@ -271,8 +272,7 @@ def report(args) -> dict:
 
 def status(args) -> dict:
     counts = {}
-    for task, run, seed in cells(args.tasks, args.algorithms, args.seeds, args.out):
-        state = cell_status(load_spec(task, args.out), run, seed)
+    for task, run, seed, state in cells(args.tasks, args.algorithms, args.seeds, args.out):
         counts.setdefault(task, {}).setdefault(state, []).append(f"{run}/{seed}")
     return {task: {state: len(items) if state == "finished" else items for state, items in states.items()}
             for task, states in counts.items()}
