@@ -25,6 +25,12 @@ intervals, performance profiles) come from `keras_ip.experiments.aggregate` (rli
 `run` trains the cells seed-major (every task and algorithm of the first seed, then the next
 seed), so an interrupted suite has whole seeds done; each cell is one process (libsumo runs one
 simulation per process), `--jobs` of them at a time, each with cores / jobs TensorFlow threads.
+
+Finished cells outlive the output directory: each one's record (config.json, status.json and its
+progress log, a few kB; no checkpoint) is copied into the archive, `benchmarks/results/benchmark/`
+by default, which is committed. `run`, `status` and `report` first restore every archived cell
+missing from `--out`, so a fresh clone resumes the suite from the cells already finished (a cell
+stopped half-way restarts from its checkpoint if `--out` still holds it, else from step 0).
 """
 
 import argparse
@@ -42,6 +48,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 SPECS = HERE / "experiments" / "benchmark"
 DOCS = HERE.parent / "docs" / "results" / "benchmark"
 DEFAULT_OUT = "runs/benchmark"
+DEFAULT_ARCHIVE = HERE / "results" / "benchmark"
+ARCHIVED_FILES = ("config.json", "status.json", "progress.jsonl", "progress.csv")
 AGGREGATE_SEEDS = (0, 1, 2)  # the seeds every task has: the aggregate's runs x tasks matrices
 COMPARISONS = ("isac", "iql", "independent", "ip_state_only", "ip_loopy_bp", "dgn", "mfq", "pic", "qmix")
 
@@ -110,6 +118,45 @@ def cell_status(spec, run: str, seed: int) -> str:
     return "started" if (directory / "checkpoint").exists() else "to do"
 
 
+def archive_cell(out, archive, task: str, run: str, seed: int) -> pathlib.Path:
+    """Copies a finished cell's record (`ARCHIVED_FILES`, no checkpoint) from `out` into `archive`."""
+    from keras_ip.experiments.runner import run_directory  # pylint: disable=import-outside-toplevel
+
+    source, target = run_directory(pathlib.Path(out) / task, run, seed), run_directory(pathlib.Path(archive) / task, run,
+                                                                                      seed)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ARCHIVED_FILES:
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+    return target
+
+
+def restore_archive(out, archive, tasks) -> int:
+    """Copies every archived finished cell of `tasks` that `out` lacks (or holds unfinished) into `out`.
+
+    A cell in `out` that is already finished is left alone. Returns the number restored.
+    """
+    from keras_ip.experiments.runner import read_json  # pylint: disable=import-outside-toplevel
+
+    archive, restored = pathlib.Path(archive), 0
+    for task in tasks:
+        for status_path in sorted((archive / task).glob("*/seed_*/status.json")):
+            if not read_json(status_path, {}).get("finished"):
+                continue
+            cell = status_path.parent
+            target = pathlib.Path(out) / task / cell.relative_to(archive / task)
+            if read_json(target / "status.json", {}).get("finished"):
+                continue
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+            for name in ARCHIVED_FILES:
+                if (cell / name).exists():
+                    shutil.copy2(cell / name, target / name)
+            restored += 1
+    return restored
+
+
 def run_cell(task: str, run: str, seed: int, out, steps, threads: int):
     """Trains one cell in this process (the `cell` subcommand)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -126,6 +173,7 @@ def run_cell(task: str, run: str, seed: int, out, steps, threads: int):
 
 def run_all(args) -> int:
     """Trains every cell not finished, `args.jobs` processes at a time; returns the failures."""
+    restore_archive(args.out, args.archive, args.tasks)
     todo = [(task, run, seed) for task, run, seed, state in cells(args.tasks, args.algorithms, args.seeds, args.out,
                                                                    args.steps) if state != "finished"]
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
@@ -153,6 +201,8 @@ def run_all(args) -> int:
                       "minutes": round((time.perf_counter() - start) / 60, 2)}
             if process.returncode:
                 failures.append(record)
+            elif cell_status(load_spec(task, args.out, args.steps), run, seed) == "finished":
+                archive_cell(args.out, args.archive, task, run, seed)
             print(json.dumps(record), flush=True)
     for task in args.tasks:
         report_experiment(load_spec(task, args.out, args.steps))
@@ -236,6 +286,7 @@ def report(args) -> dict:
     from keras_ip.experiments.algorithms import ALGORITHMS  # pylint: disable=import-outside-toplevel
 
     out = pathlib.Path(args.out)
+    restore_archive(out, args.archive, args.tasks)
     rows, anchors = [], []
     for name in args.tasks:
         spec = load_spec(name, args.out, args.steps)
@@ -271,6 +322,7 @@ def report(args) -> dict:
 
 
 def status(args) -> dict:
+    restore_archive(args.out, args.archive, args.tasks)
     counts = {}
     for task, run, seed, state in cells(args.tasks, args.algorithms, args.seeds, args.out):
         counts.setdefault(task, {}).setdefault(state, []).append(f"{run}/{seed}")
@@ -298,6 +350,8 @@ def main(argv=None) -> int:
         command.add_argument("--tasks", nargs="+", default=[t for t in TASKS if (SPECS / f"{t}.json").exists()],
                              choices=list(TASKS))
         command.add_argument("--out", default=DEFAULT_OUT)
+        command.add_argument("--archive", default=str(DEFAULT_ARCHIVE),
+                             help="finished cells' records, kept across clones (default: %(default)s)")
         if name != "report":
             command.add_argument("--algorithms", nargs="+", default=None, help="run names (default: all)")
             command.add_argument("--seeds", nargs="+", type=int, default=None, help="default: each spec's")

@@ -6,6 +6,7 @@ Each call runs the script in a subprocess, as users do; the settings are the sma
 import csv
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -68,10 +69,12 @@ def run_benchmark(*args: str) -> str:
 
 def test_benchmark_suite_runs_resumes_and_reports(tmp_path):
     """benchmarks/benchmark.py as a user runs it, on one task, two algorithms and three seeds at a
-    60-step budget: every cell trains once, a second `run` has nothing left to do, and the report
+    60-step budget: every cell trains once and is archived, a second `run` has nothing left to do,
+    nor has one on a fresh clone (an empty output directory, the archive kept), and the report
     holds one row per (task, algorithm, seed), normalised by the random policy and the optimum."""
     cells = ("--tasks", "coordination", "--algorithms", "ip", "isac", "--seeds", "0", "1", "2")
-    budget = ("--out", str(tmp_path), "--steps", "60")
+    archive = tmp_path / "archive"
+    budget = ("--out", str(tmp_path / "out"), "--archive", str(archive), "--steps", "60")
     records = [json.loads(line) for line in run_benchmark("run", *cells, *budget, "--jobs", "2").splitlines()
                if line.startswith("{")]
     assert records[0]["cells_to_train"] == 6
@@ -79,8 +82,14 @@ def test_benchmark_suite_runs_resumes_and_reports(tmp_path):
         (run, seed, 0) for run in ("ip", "isac") for seed in (0, 1, 2)]
     again = json.loads(run_benchmark("run", *cells, *budget).splitlines()[0])
     assert again["cells_to_train"] == 0
+    archived = sorted(path.relative_to(archive).parts for path in archive.glob("*/*/seed_*/status.json"))
+    assert archived == [("coordination", run, f"seed_{seed}", "status.json") for run in ("ip", "isac") for seed in (0, 1, 2)]
+    assert not list(archive.glob("**/checkpoint"))
+    shutil.rmtree(tmp_path / "out")  # a fresh clone: the runs are gone, the archive is committed
+    fresh = json.loads(run_benchmark("run", *cells, *budget).splitlines()[0])
+    assert fresh["cells_to_train"] == 0
     result = json.loads(run_benchmark("report", "--tasks", "coordination", *budget, "--reps", "200"))
-    with open(tmp_path / "summary.csv") as file:
+    with open(tmp_path / "out" / "summary.csv") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == ["task", "algorithm", "seed", "steps", "score", "normalised_score"]
     assert sorted((r["algorithm"], int(r["seed"]), int(r["steps"])) for r in rows) == [
@@ -93,4 +102,4 @@ def test_benchmark_suite_runs_resumes_and_reports(tmp_path):
     assert result["algorithms"] == ["ip", "isac"] and set(result["estimates"]) == {"ip", "isac"}
     assert set(result["probability_of_improvement"]) == {"ip > isac"}
     for name in ("aggregate.png", "profiles.png", "coordination/curve_eval_team_return.png"):
-        assert (tmp_path / name).stat().st_size > 0
+        assert (tmp_path / "out" / name).stat().st_size > 0
