@@ -89,32 +89,47 @@ def read_network(net_file: str) -> SignalNetwork:
             lengths.append(lane.getLength())
         return lane_index[lane.getID()]
 
-    in_lanes, links, greens = [], [], []
+    links, greens = [], []
     for tls in signals:
         connections = sorted(tls.getConnections(), key=lambda c: c[2])  # (in lane, out lane, link index)
-        num_links = connections[-1][2] + 1
-        link = np.full((num_links, 2), -1)
+        link = np.full((connections[-1][2] + 1, 2), -1)
         for lane_in, lane_out, k in connections:
             link[k] = index_of(lane_in), index_of(lane_out)
         links.append(link)
-        in_lanes.append(list(dict.fromkeys(int(i) for i in link[:, 0] if i >= 0)))
         program = tls.getPrograms()[sorted(tls.getPrograms())[0]]
         greens.append(tuple(green_phase_states([phase.state for phase in program.getPhases()])))
-    if not all(greens):
-        raise ValueError(f"Traffic light {signals[[bool(g) for g in greens].index(False)].getID()} has no green phase.")
+    return signal_network([tls.getID() for tls in signals], positions, list(lane_index), np.array(lengths), links,
+                          greens, road_graph(net, junctions))
 
+
+def signal_network(tls_ids, positions, lanes, lane_lengths, links, greens, graph: Graph) -> SignalNetwork:
+    """Pads per-signal lanes, links and green phases into a `SignalNetwork` (both simulators' readers end here).
+
+    Args:
+      tls_ids: N signal ids, in agent order.
+      positions: float [N, 2] metres.
+      lanes: M lane ids.
+      lane_lengths: float [M] metres.
+      links: per signal, int [K_i, 2] (incoming, outgoing) lane indices of link k, -1 where
+        the signal has no link k.
+      greens: per signal, its green phase state strings (one character per link).
+      graph: the road graph over the N signals.
+    """
+    if not all(greens):
+        raise ValueError(f"Traffic light {tls_ids[[bool(g) for g in greens].index(False)]} has no green phase.")
+    in_lanes = [list(dict.fromkeys(int(i) for i in link[:, 0] if i >= 0)) for link in links]
     num_links = max(len(link) for link in links)
     link_arrays = _pad(links, (len(links), num_links, 2))  # [N, K, (in, out)]
-    serves = np.zeros((len(signals), max(len(g) for g in greens), num_links), bool)
+    serves = np.zeros((len(tls_ids), max(len(g) for g in greens), num_links), bool)
     for i, states in enumerate(greens):
         for p, state in enumerate(states):
             serves[i, p, :len(state)] = [c in GREEN for c in state]
     return SignalNetwork(
-        tls_ids=tuple(tls.getID() for tls in signals), positions=positions, lanes=tuple(lane_index),
-        lane_capacity=np.array(lengths) / VEHICLE_SPACE, in_lanes=_pad(in_lanes, (len(in_lanes), max(map(len, in_lanes)))),
-        link_in=link_arrays[..., 0], link_out=link_arrays[..., 1], green_states=tuple(greens),
-        num_phases=np.array([len(g) for g in greens]), serves=serves,
-        graph=road_graph(net, junctions))
+        tls_ids=tuple(tls_ids), positions=np.asarray(positions, np.float64), lanes=tuple(lanes),
+        lane_capacity=np.asarray(lane_lengths, np.float64) / VEHICLE_SPACE,
+        in_lanes=_pad(in_lanes, (len(in_lanes), max(map(len, in_lanes)))), link_in=link_arrays[..., 0],
+        link_out=link_arrays[..., 1], green_states=tuple(tuple(g) for g in greens),
+        num_phases=np.array([len(g) for g in greens]), serves=serves, graph=graph)
 
 
 def road_graph(net, junctions: list, max_distance: float = MAX_ROAD_DISTANCE) -> Graph:

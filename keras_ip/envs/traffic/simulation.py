@@ -119,6 +119,10 @@ class Simulation:
         return {"arrived": arrived, "trip_time": value("duration") if arrived else 0.0,
                 "delay": value("timeLoss") if arrived else 0.0}
 
+    def end_episode(self):
+        """Ends the episode's simulation (frees libsumo for another environment; `start` begins anew)."""
+        self.close()
+
     def close(self):
         """Ends the simulation, if one runs (safe to call twice)."""
         global _libsumo_user
