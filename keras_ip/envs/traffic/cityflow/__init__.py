@@ -6,6 +6,8 @@ how to build it. Everything here but the engine itself (`simulation.py`) works w
 """
 
 from keras_ip._checks import check_int
+from keras_ip.envs.traffic.cityflow.datasets import DATASETS, CityFlowDataset, dataset_scenario
+from keras_ip.envs.traffic.cityflow.grid import grid_flow, grid_roadnet, grid_scenario
 from keras_ip.envs.traffic.cityflow.network import CityFlowNetwork, read_roadnet
 from keras_ip.envs.traffic.cityflow.scenario import CityFlowScenario
 from keras_ip.envs.traffic.cityflow.simulation import CityFlowSimulation, import_cityflow
@@ -30,14 +32,10 @@ def open_cityflow(scenario, grid, route_seed: int, grid_options, flow, data_dir,
         raise ValueError(f"flow and data_dir choose a named CityFlow dataset; pass scenario=<name>. Received: "
                          f"scenario={scenario!r}, grid={grid!r}, flow={flow!r}, data_dir={data_dir!r}")
     if grid is not None:
-        from keras_ip.envs.traffic.cityflow.grid import grid_scenario  # pylint: disable=import-outside-toplevel
-
         chosen = grid_scenario(grid, seed=route_seed, **(grid_options or {}))
     elif isinstance(scenario, CityFlowScenario):
         chosen = scenario
     elif isinstance(scenario, str):
-        from keras_ip.envs.traffic.cityflow.datasets import dataset_scenario  # pylint: disable=import-outside-toplevel
-
         chosen = dataset_scenario(scenario, flow=flow or "real", data_dir=data_dir)
     else:
         raise TypeError(f"scenario must be a CityFlow dataset name or a CityFlowScenario. Received: scenario={scenario!r}")
@@ -45,5 +43,6 @@ def open_cityflow(scenario, grid, route_seed: int, grid_options, flow, data_dir,
     return chosen, network.signals, CityFlowSimulation(chosen, network, threads)
 
 
-__all__ = ["CityFlowNetwork", "CityFlowScenario", "CityFlowSimulation", "import_cityflow", "open_cityflow",
+__all__ = ["DATASETS", "CityFlowDataset", "CityFlowNetwork", "CityFlowScenario", "CityFlowSimulation",
+           "dataset_scenario", "grid_flow", "grid_roadnet", "grid_scenario", "import_cityflow", "open_cityflow",
            "read_roadnet"]

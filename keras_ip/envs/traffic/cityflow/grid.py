@@ -135,11 +135,16 @@ def grid_scenario(n: int, seed: int = 0, directory=None, length: float = 300.0, 
       ('grid2_seed0', 60.0, 'flow.json')
 
     Args:
-      n, length, lanes, max_speed: the road network (`grid_roadnet`).
-      seed, flow, duration: the vehicles (`grid_flow`); the scenario runs from 0 to duration.
+      n: signals per side (`grid_roadnet`).
+      seed: the flow's seed (`grid_flow`).
       directory: where the files are written (replacing any there); default a cache folder,
         $KERAS_IP_CACHE/cityflow/grid{n}_seed{seed}_... (KERAS_IP_CACHE defaults to
         ~/.cache/keras_ip), whose files are reused.
+      length: road length, metres (`grid_roadnet`).
+      lanes: lanes per road (`grid_roadnet`).
+      max_speed: the lanes' speed limit, m/s (`grid_roadnet`).
+      flow: vehicles per hour entering on each boundary road (`grid_flow`).
+      duration: seconds of vehicle departures; the scenario runs from 0 to duration.
     """
     _check_roadnet_args(n, length, lanes, max_speed)
     _check_flow_args(seed, flow, duration)
