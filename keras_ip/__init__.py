@@ -17,13 +17,13 @@ from keras_ip._keras2 import ensure_legacy_keras
 ensure_legacy_keras()
 
 if typing.TYPE_CHECKING:  # what type checkers and the API reference see; at run time, __getattr__ imports them
-    from keras_ip import baselines, callbacks, envs, graphs, layers
+    from keras_ip import baselines, callbacks, distributed, envs, graphs, layers
     from keras_ip.agent import IPAgent
     from keras_ip.config import IPConfig
     from keras_ip.envs import make_env
 
 __version__ = "0.1.0"
-__all__ = ["IPAgent", "IPConfig", "baselines", "callbacks", "envs", "graphs", "layers", "make_env"]
+__all__ = ["IPAgent", "IPConfig", "baselines", "callbacks", "distributed", "envs", "graphs", "layers", "make_env"]
 
 _DEFINED_IN = {"IPAgent": "keras_ip.agent", "IPConfig": "keras_ip.config", "make_env": "keras_ip.envs"}
 

@@ -6,11 +6,18 @@ The collector owns what collection needs between steps: the vector of copies
 episode, each copy's episode clock and running return, and with a dynamic graph (graph="knn")
 each copy's current k-NN graph, rebuilt when that copy's clock is due and at its reset.
 
-Its interface is what a distributed collector implements:
+Its interface:
   reset()            the next `step` starts new episodes in every copy;
   step(policy)       one step of every copy -> the episodes that ended (their return and
                      length), after writing the K transitions to `replay`;
-  close()            ends what it opened (worker processes).
+  close()            ends what it opened (worker processes, Ray actors).
+
+Who steps the copies: `kind="local"` (`keras_ip.envs.vector.vector_env`: in this process, as one
+numpy batch, or in worker processes) or `kind="ray"` (`keras_ip.envs.ray_vector.RayVector`:
+Ray actors, here or on a cluster). Either way the learner's process acts for every copy in one
+policy call per step. A Ray copy whose worker died during a step is restarted by the vector and
+marked lost: its transition of that step is not written, its episode is not reported, and it
+starts a new episode (seeded as any other reset).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ class Collector:
       num_envs: K.
       graph_schedule: a `KNN` for dynamic graphs, or None for a static graph.
       next_seed: callable () -> the seed of the next reset (int or None); copy k gets seed + k.
+      kind: "local" or "ray" (module docstring).
 
     Attributes:
       replay: the `ReplayStreams` transitions are written to (stream k for copy k); set by
@@ -59,9 +67,16 @@ class Collector:
     """
 
     def __init__(self, env, adapter: ParallelEnvAdapter, num_envs: int, graph_schedule: KNN | None,
-                 next_seed: Callable[[], int | None]):
-        self.adapter, self.graph_schedule, self._next_seed = adapter, graph_schedule, next_seed
-        self.vector = AdapterVector(adapter) if num_envs == 1 else vector_env(env, num_envs)
+                 next_seed: Callable[[], int | None], kind: str = "local"):
+        self.adapter, self.graph_schedule, self._next_seed, self.kind = adapter, graph_schedule, next_seed, kind
+        if kind == "ray":
+            from keras_ip.envs.ray_vector import RayVector  # pylint: disable=import-outside-toplevel
+
+            self.vector = RayVector(env, num_envs)
+        elif kind == "local":
+            self.vector = AdapterVector(adapter) if num_envs == 1 else vector_env(env, num_envs)
+        else:
+            raise ValueError(f'kind must be "local" or "ray". Received: kind={kind!r}')
         self.num_envs = self.vector.num_envs
         self.replay = None
         self.reset()
@@ -72,7 +87,7 @@ class Collector:
         self._graphs = None         # one Graph per copy (dynamic graphs only)
 
     def close(self):
-        """Ends the worker processes, if any."""
+        """Ends the worker processes or Ray actors, if any."""
         self.vector.close()
 
     def step(self, policy) -> list:
@@ -90,17 +105,19 @@ class Collector:
         observations, graphs = self._observations, self._graphs
         actions = policy(observations, graphs, self._alive, self.vector.positions)
         next_observations, rewards, terminated, truncated, over = self.vector.step(actions)
+        lost = getattr(self.vector, "lost", np.zeros(self.num_envs, bool))  # [K] copies whose worker died
+        over = over | lost
         self._length += 1
         if self.graph_schedule:
             self._graphs = self._rebuilt(graphs, [self.graph_schedule.due(int(n)) for n in self._length])
-        for k in range(self.num_envs):
+        for k in np.flatnonzero(~lost):
             edges = {} if graphs is None else dict(edges=(graphs[k].senders, graphs[k].receivers),
                                                    next_edges=(self._graphs[k].senders, self._graphs[k].receivers))
             self.replay.add(k, observations[k], actions[k], rewards[k], next_observations[k], terminated[k],
                             truncated[k], **edges)
         self._return += rewards.sum(axis=1)
         self._alive &= ~(terminated | truncated)
-        finished = [Episode(float(self._return[k]), int(self._length[k])) for k in np.flatnonzero(over)]
+        finished = [Episode(float(self._return[k]), int(self._length[k])) for k in np.flatnonzero(over & ~lost)]
         if over.all():
             self.reset()
         elif over.any():  # worker copies end independently (never with the shared clock of a particle batch)

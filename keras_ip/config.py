@@ -15,7 +15,7 @@ import dataclasses
 from typing import Any
 
 from keras_ip._checks import is_int
-from keras_ip._names import AGGREGATIONS, PROPAGATIONS
+from keras_ip._names import AGGREGATIONS, COLLECTORS, PROPAGATIONS
 
 ARCHITECTURE_FIELDS = ("graph", "k", "every", "propagation", "hops", "units", "critic_hops", "encoder_layers",
                        "aggregation")
@@ -66,6 +66,10 @@ class IPConfig:
       n_envs: environment copies collected from with one action call per step (built-in
         particle scenarios as one numpy batch, other environments in worker processes);
         each step of the K copies counts K environment steps.
+      collector: who steps the K copies: "local" (the above, on this machine) or "ray" (Ray
+        actors, one copy each, on a local Ray instance started on demand or the cluster of an
+        earlier `ray.init(address=...)`; `pip install "keras-ip[distributed]"`). Same seeds,
+        same transitions.
       replay_dtype: "float32" or "float16", the storage dtype of replayed observations
         (float16 halves the replay's largest array).
       replay_on_device: keep the replay's transitions in tf.Variables on TensorFlow's default
@@ -120,6 +124,8 @@ class IPConfig:
         default=True, metadata={"help": "compile the update and action selection with XLA"})
     n_envs: int = dataclasses.field(
         default=1, metadata={"help": "environment copies stepped together; a step of K copies counts K steps"})
+    collector: str = dataclasses.field(
+        default="local", metadata={"help": 'who steps the n_envs copies: "local" or "ray" (Ray actors)'})
     replay_dtype: str = dataclasses.field(
         default="float32", metadata={"help": 'storage dtype of replayed observations: "float32" or "float16"'})
     replay_on_device: bool = dataclasses.field(
@@ -150,6 +156,7 @@ class IPConfig:
         _require("gumbel_temperature", self.gumbel_temperature, lambda v: _is_number(v) and v > 0, "a positive number")
         for name in ("jit_compile", "replay_on_device"):
             _require(name, getattr(self, name), lambda v: isinstance(v, bool), "True or False")
+        _require("collector", self.collector, lambda v: v in COLLECTORS, f"one of {COLLECTORS}")
         _require("replay_dtype", self.replay_dtype, lambda v: v in ("float32", "float16"), '"float32" or "float16"')
         _require("seed", self.seed, lambda v: v is None or (is_int(v) and v >= 0), "a non-negative integer or None")
 

@@ -154,9 +154,10 @@ class Estimator(abc.ABC):
         steps = check_int("steps", steps)
         callback = callbacks_lib.callback_list(self, callbacks, progress_bar)
         c = self.config
-        if self._collector is None or self._collector.num_envs != c.n_envs:
+        if self._collector is None or (self._collector.num_envs, self._collector.kind) != (c.n_envs, c.collector):
             self._close_collector()
-            self._collector = Collector(self.env, self.adapter, c.n_envs, self.graph_schedule, self._next_env_seed)
+            self._collector = Collector(self.env, self.adapter, c.n_envs, self.graph_schedule, self._next_env_seed,
+                                        c.collector)
         if self.replay is None or not self._replay_matches_config():
             self._discard_replay("n_envs, buffer_size, replay_dtype or replay_on_device changed")
             self.replay = self._make_replay()
@@ -183,8 +184,12 @@ class Estimator(abc.ABC):
     def close(self):
         """Ends the worker processes of `fit`'s environment copies and closes the environment (which
         frees a simulator: libsumo runs one simulation per process). The agent still predicts, saves and
-        exports; `with IPAgent(...) as agent:` closes it at the end of the block."""
+        exports; `with IPAgent(...) as agent:` closes it at the end of the block. On the chief of several
+        worker processes (`keras_ip.distributed`) it also ends the workers' update loops."""
         self._close_collector()
+        release_workers = getattr(self.learner, "release_workers", None)
+        if release_workers is not None:
+            release_workers()
         self.env.close()
 
     def __enter__(self):

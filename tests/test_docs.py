@@ -19,9 +19,9 @@ pytest.importorskip("mkdocstrings")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The namespaces the reference documents: the package itself and the modules users import from.
-NAMESPACES = ["keras_ip", "keras_ip.baselines", "keras_ip.callbacks", "keras_ip.envs", "keras_ip.envs.particles",
-              "keras_ip.envs.traffic", "keras_ip.envs.traffic.cityflow", "keras_ip.experiments", "keras_ip.graphs",
-              "keras_ip.layers", "keras_ip.sac"]
+NAMESPACES = ["keras_ip", "keras_ip.baselines", "keras_ip.callbacks", "keras_ip.distributed", "keras_ip.envs",
+              "keras_ip.envs.particles", "keras_ip.envs.traffic", "keras_ip.envs.traffic.cityflow",
+              "keras_ip.experiments", "keras_ip.graphs", "keras_ip.layers", "keras_ip.sac"]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from keras_ip.config import IPConfig, _is_number, _require
 
 SHARED_FIELDS = ("graph", "k", "every", "units", "encoder_layers", "learning_rate", "gamma", "tau", "batch_size",
                  "buffer_size", "learning_starts", "train_freq", "gradient_steps", "jit_compile", "n_envs",
-                 "replay_dtype", "replay_on_device", "seed")
+                 "collector", "replay_dtype", "replay_on_device", "seed")
 
 
 @dataclasses.dataclass
@@ -30,7 +30,7 @@ class BaselineConfig:
       tau: Polyak coefficient of the target Q network (1.0 with target_update_interval > 1:
         a periodic copy).
       batch_size, buffer_size, learning_starts, train_freq, gradient_steps: as in `IPConfig`.
-      jit_compile, n_envs, replay_dtype, replay_on_device, seed: as in `IPConfig`.
+      jit_compile, n_envs, collector, replay_dtype, replay_on_device, seed: as in `IPConfig`.
       target_update_interval: updates between target updates (each target update moves the
         target a fraction tau towards the online network).
     """
@@ -50,6 +50,7 @@ class BaselineConfig:
     gradient_steps: int = IPConfig.gradient_steps
     jit_compile: bool = IPConfig.jit_compile
     n_envs: int = IPConfig.n_envs
+    collector: str = IPConfig.collector
     replay_dtype: str = IPConfig.replay_dtype
     replay_on_device: bool = IPConfig.replay_on_device
     seed: int | None = IPConfig.seed

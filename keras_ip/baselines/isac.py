@@ -67,7 +67,7 @@ class ISACAgent(IPAgent):
     def __init__(self, env, graph="none", k=None, every=1, propagation="none", hops=2, units=128, critic_hops=0,
                  encoder_layers=1, aggregation="mean", learning_rate=1e-3, gamma=0.95, tau=0.01, alpha=0.2,
                  target_entropy=None, batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8,
-                 gradient_steps=8, gumbel_temperature=1.0, jit_compile=True, n_envs=1, replay_dtype="float32",
+                 gradient_steps=8, gumbel_temperature=1.0, jit_compile=True, n_envs=1, collector="local", replay_dtype="float32",
                  replay_on_device=False, seed=None, env_kwargs=None, train_groups=None, fixed_policies=None,
                  strategy=None):
         arguments = {name: value for name, value in locals().items() if name not in ("self", "__class__")}

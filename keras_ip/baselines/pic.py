@@ -374,7 +374,7 @@ class PICAgent(QAgent):
 
     def __init__(self, env, graph="none", k=None, every=1, units=128, encoder_layers=1, learning_rate=1e-3, gamma=0.95,
                  tau=0.01, batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
-                 jit_compile=True, n_envs=1, replay_dtype="float32", replay_on_device=False,
+                 jit_compile=True, n_envs=1, collector="local", replay_dtype="float32", replay_on_device=False,
                  seed=None, target_update_interval=1,
                  critic_layers=2, gumbel_temperature=1.0, env_kwargs=None, train_groups=None, fixed_policies=None):
         super().__init__(env, env_kwargs, train_groups, fixed_policies, **config_params(PICConfig, locals()))

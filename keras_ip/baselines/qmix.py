@@ -237,7 +237,7 @@ class QMIXAgent(EpsilonGreedyAgent):
 
     def __init__(self, env, graph="none", k=None, every=1, units=128, encoder_layers=1, learning_rate=1e-3, gamma=0.95,
                  tau=0.01, batch_size=1024, buffer_size=1_000_000, learning_starts=1000, train_freq=8, gradient_steps=8,
-                 jit_compile=True, n_envs=1, replay_dtype="float32", replay_on_device=False,
+                 jit_compile=True, n_envs=1, collector="local", replay_dtype="float32", replay_on_device=False,
                  seed=None, target_update_interval=1,
                  epsilon_start=1.0, epsilon_end=0.05, exploration_steps=10_000, mixing_embed_dim=32, hypernet_units=64,
                  env_kwargs=None, train_groups=None, fixed_policies=None):

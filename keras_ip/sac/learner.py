@@ -11,6 +11,7 @@ import math
 
 import tensorflow as tf
 
+from keras_ip import distributed
 from keras_ip._checks import check_int
 from keras_ip.graphs.topology import Graph
 from keras_ip.learner_base import LearnerBase, polyak_update, rewards_and_dones
@@ -55,7 +56,10 @@ class SACLearner(LearnerBase):
       strategy: None, or a `tf.distribute.Strategy` whose scope created `networks`; each
         update's batch is then split evenly across its replicas (batch size divisible by
         their number), the gradients summed across them, and the policy noise drawn once
-        for the whole batch, so the update equals the one-device update.
+        for the whole batch, so the update equals the one-device update. With a
+        `MultiWorkerMirroredStrategy` over several processes, the chief's `train_step` batch
+        (and noise) is broadcast to every worker, whose processes run `serve()`
+        (`keras_ip.distributed`).
       trained_weights: float [N], 1 for the agents that learn and 0 for those of groups with a
         fixed policy (no loss over their rows; in the policy loss their actions are the
         replayed ones), or None when every agent learns.
@@ -82,11 +86,14 @@ class SACLearner(LearnerBase):
         with strategy.scope() if strategy else contextlib.nullcontext():
             self._make_variables(learning_rate, gamma, tau, alpha, target_entropy)
         self.gumbel_temperature = float(gumbel_temperature)
+        self.multi_worker, self.is_chief = distributed.worker_role(strategy)
         if strategy is None:
             self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
         else:  # collectives stay outside XLA: each replica's gradients are compiled, the sum is not
             self._compiled_gradients = tf.function(self._chunked_gradients, jit_compile=jit_compile)
-            self.train_step = tf.function(self._distributed_train_step)
+            self._compiled_step = tf.function(self._distributed_train_step)
+            self.train_step = self._chief_train_step if self.multi_worker else self._compiled_step
+            self._command = tf.function(lambda value: distributed.broadcast_command(strategy, value))
 
     def _make_variables(self, learning_rate, gamma, tau, alpha, target_entropy):
         """The entropy weight, discount, Polyak coefficient and optimisers (in the strategy's scope)."""
@@ -136,8 +143,38 @@ class SACLearner(LearnerBase):
         return {name: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                 for name, value in per_replica.items()}
 
+    def _chief_train_step(self, batch):
+        """Tells the workers an update follows (`serve`), then runs it with them."""
+        self._command(distributed.UPDATE)
+        return self._compiled_step(batch)
+
+    def serve(self, zero_batch) -> int:
+        """A non-chief worker's loop: runs every update the chief starts, until it calls `release_workers`.
+
+        Args:
+          zero_batch: a `Batch` of zeros with the shapes of the chief's batches (its values are
+            replaced by the chief's inside the update).
+        Returns:
+          the number of updates run.
+        """
+        if not self.multi_worker or self.is_chief:
+            raise RuntimeError("serve() runs on the non-chief workers of a MultiWorkerMirroredStrategy.")
+        updates = 0
+        while int(self._command(distributed.WAIT)) == distributed.UPDATE:
+            self._compiled_step(zero_batch)
+            updates += 1
+        return updates
+
+    def release_workers(self):
+        """The chief ends the workers' `serve` loops (safe to call twice; nothing without workers)."""
+        if self.multi_worker and self.is_chief and not getattr(self, "_released", False):
+            self._command(distributed.STOP)
+            self._released = True
+
     def _replica_step(self, batch, noise):
         """This replica's rows of the batch -> gradients / replicas, summed across replicas by the optimisers."""
+        if self.multi_worker:  # the chief's batch and noise on every worker
+            batch, noise = distributed.from_chief(batch, self.is_chief), distributed.from_chief(noise, self.is_chief)
         context = tf.distribute.get_replica_context()
         replicas, replica = context.num_replicas_in_sync, context.replica_id_in_sync_group
         batch_size = int(batch.observations.shape[0])
