@@ -11,7 +11,8 @@ ENVS = [r for r in REQUIREMENTS if r.startswith(("mpe2", "magent2"))]
 TRAFFIC = [r for r in REQUIREMENTS if r.startswith(("eclipse-sumo", "libsumo", "sumolib", "traci", "sumo-rl"))]
 DOCS = [r for r in REQUIREMENTS if r.startswith(("nbclient", "nbformat", "ipykernel", "mkdocs"))]
 BENCHMARK = [r for r in REQUIREMENTS if r.startswith(("rliable", "arch", "pandas"))]
-TEST = [r for r in REQUIREMENTS if r.startswith("pytest")] + ENVS + TRAFFIC + BENCHMARK + DOCS
+DISTRIBUTED = [r for r in REQUIREMENTS if r.startswith("ray")]
+TEST = [r for r in REQUIREMENTS if r.startswith("pytest")] + ENVS + TRAFFIC + BENCHMARK + DISTRIBUTED + DOCS
 RUNTIME = [r for r in REQUIREMENTS if r not in TEST]
 
 setup(
@@ -23,7 +24,8 @@ setup(
     packages=find_packages(include=["keras_ip", "keras_ip.*"]),
     python_requires=">=3.10",
     install_requires=RUNTIME,
-    extras_require={"envs": ENVS, "traffic": TRAFFIC, "benchmark": BENCHMARK, "docs": DOCS, "test": TEST},
+    extras_require={"envs": ENVS, "traffic": TRAFFIC, "benchmark": BENCHMARK, "distributed": DISTRIBUTED, "docs": DOCS,
+                    "test": TEST},
     entry_points={"console_scripts": ["keras-ip = keras_ip.cli:main"]},
     license="Apache-2.0",
 )

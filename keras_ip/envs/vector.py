@@ -11,6 +11,7 @@ Three implementations, chosen by `vector_env`:
   - `AdapterVector`: one `ParallelEnvAdapter` (K = 1), the plain loop;
   - `ParticleVector`: the built-in particle scenarios, natively as one K-copy numpy batch;
   - `ProcessVector`: any PettingZoo environment, one worker process per copy, a pipe each.
+`keras_ip.envs.ray_vector.RayVector` gives the same API with the copies on Ray actors.
 """
 
 from __future__ import annotations
@@ -98,20 +99,33 @@ class ParticleVector:
         pass
 
 
+def answer(adapter: ParallelEnvAdapter, command: str, argument):
+    """One copy's reply to a worker message: "reset" (argument: the seed) -> observations [N, d];
+    "step" (argument: actions [N] or [N, k]) -> (observations, rewards, terminated, truncated,
+    episode_over); "positions" -> float [N, 2] or None."""
+    if command == "reset":
+        return adapter.reset(seed=argument)
+    if command == "step":
+        return adapter.step(argument)[:4] + (adapter.episode_over,)
+    return adapter.positions()
+
+
+def stack_steps(results: list) -> tuple:
+    """K copies' `answer`s to "step" -> (observations [K, N, d], rewards [K, N], terminated [K, N],
+    truncated [K, N], episode_over bool [K])."""
+    stacked = [np.stack([r[i] for r in results]) for i in range(4)]
+    return (*stacked, np.array([r[4] for r in results]))
+
+
 def _worker(pipe, env):
     """Runs one environment copy: answers (command, argument) messages until "close"."""
     adapter = ParallelEnvAdapter(env)
     while True:
         command, argument = pipe.recv()
-        if command == "reset":
-            pipe.send(adapter.reset(seed=argument))
-        elif command == "step":
-            pipe.send(adapter.step(argument)[:4] + (adapter.episode_over,))
-        elif command == "positions":
-            pipe.send(adapter.positions())
-        else:
+        if command == "close":
             pipe.close()
             return
+        pipe.send(answer(adapter, command, argument))
 
 
 class ProcessVector:
@@ -152,8 +166,7 @@ class ProcessVector:
     def step(self, actions):
         results = self._ask([("step", a) for a in actions])
         self._latest = [r[0] for r in results]
-        stacked = [np.stack([r[i] for r in results]) for i in range(4)]
-        return (*stacked, np.array([r[4] for r in results]))
+        return stack_steps(results)
 
     def positions(self):
         positions = self._ask([("positions", None)] * self.num_envs)
