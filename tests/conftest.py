@@ -80,3 +80,16 @@ def random_observations():
         return (3.0 * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
 
     return observations
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """One small local Ray instance for every Ray test of this test process (actors and vectors connect to
+    it); Ray itself is an extra, so the tests using it skip without it."""
+    import logging  # pylint: disable=import-outside-toplevel
+
+    ray = pytest.importorskip("ray", reason='Ray is an extra: pip install "keras-ip[distributed]"')
+    ray.init(num_cpus=2, object_store_memory=100 * 2**20, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()

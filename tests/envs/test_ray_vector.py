@@ -2,7 +2,6 @@
 and a copy whose actor dies is restarted and reported lost, never made up."""
 
 import copy
-import logging
 import sys
 import time
 
@@ -18,15 +17,6 @@ from keras_ip.envs.vector import ProcessVector, answer, stack_steps  # noqa: E40
 
 SEED = 7
 MAJORITY_VOTE = dict(rows=2, cols=3, max_cycles=6)
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    """One small local Ray instance for the module's tests (RayVector connects to it)."""
-    ray.init(num_cpus=2, object_store_memory=100 * 2**20, include_dashboard=False, log_to_driver=False,
-             logging_level=logging.ERROR)
-    yield
-    ray.shutdown()
 
 
 class SeparateCopies:
