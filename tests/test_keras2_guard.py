@@ -61,3 +61,19 @@ def test_import_is_light_and_the_public_names_load_on_first_use():
     assert result.stdout.strip().startswith("tf_keras.")
     missing = run("import keras_ip; keras_ip.IPAgnet")
     assert "AttributeError: module 'keras_ip' has no attribute 'IPAgnet'" in missing.stderr
+
+
+def test_environments_build_and_step_without_tensorflow():
+    """What an environment worker (a Ray actor, a worker process) imports stays free of TensorFlow;
+    the GraphTensor names of keras_ip.graphs still load it on first use."""
+    result = run("import sys; import numpy as np; import keras_ip; from keras_ip.envs.ray_vector import RayVector; "
+                 "from keras_ip.envs.vector import ProcessVector; "
+                 "env = keras_ip.make_env('majority_vote', rows=2, cols=3); env.reset(seed=0); "
+                 "env.step({agent: 0 for agent in env.agents}); edges = env.default_graph().senders; "
+                 "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
+                 "from keras_ip.graphs import graph_tensor, grid; assert 'tensorflow' in sys.modules; "
+                 "print(type(graph_tensor(np.zeros((4, 3), np.float32), grid(2, 2))).__name__)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "GraphTensor"
+    missing = run("import keras_ip.graphs; keras_ip.graphs.graph_tensr")
+    assert "AttributeError: module 'keras_ip.graphs' has no attribute 'graph_tensr'" in missing.stderr
