@@ -1,6 +1,8 @@
 """Collection throughput with the local and the Ray collector: traffic grids on SUMO and CityFlow.
 
-For each environment (`--envs`: a 10 x 10 SUMO grid, a 10 x 10 CityFlow grid), collector
+For each environment (`--envs`: a 10 x 10 SUMO grid, a 10 x 10 CityFlow grid, and the 4 x 4
+majority vote game, whose step costs almost nothing, so that its difference between the two
+collectors is the transport cost of one step alone), collector
 ("local": in this process for K = 1, one forked worker process per copy otherwise; "ray": one Ray
 actor per copy) and K in `--k`: `IPAgent(env, n_envs=K, collector=...)` collects with policy
 actions and no updates (learning_starts=0, train_freq beyond the run), `--warmup` steps and then
@@ -9,7 +11,7 @@ and the seconds per step of the K copies; then, per environment and K, Ray's ove
 (Ray's seconds per step minus the local collector's). Everything runs in this process, one
 configuration after another; a local Ray instance is started once, on first use.
 
-    python benchmarks/collection.py                              # sumo10, cityflow10; K = 1, 2, 4
+    python benchmarks/collection.py                              # sumo10, cityflow10, majority_vote; K = 1, 2, 4
     python benchmarks/collection.py --envs cityflow10 --k 1 2 --steps 100
 """
 
@@ -24,14 +26,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from _env_info import environment_record  # noqa: E402
 
-ENVS = {"sumo10": {"grid": 10}, "cityflow10": {"grid": 10, "backend": "cityflow"}}
+ENVS = {"sumo10": ("traffic", {"grid": 10, "min_green": 0}),
+        "cityflow10": ("traffic", {"grid": 10, "backend": "cityflow", "min_green": 0}),
+        "majority_vote": ("majority_vote", {"rows": 4, "cols": 4})}
 
 
 def collection(env_name: str, collector: str, num_envs: int, warmup: int, steps: int) -> dict:
     """Decisions per second of IPAgent collection on `env_name` with `num_envs` copies."""
     import keras_ip  # pylint: disable=import-outside-toplevel
 
-    agent = keras_ip.IPAgent("traffic", env_kwargs=dict(ENVS[env_name], min_green=0), graph="grid", units=32,
+    env, env_kwargs = ENVS[env_name]
+    agent = keras_ip.IPAgent(env, env_kwargs=env_kwargs, graph="grid", units=32,
                              n_envs=num_envs, collector=collector, learning_starts=0, train_freq=10**9,
                              batch_size=8, buffer_size=(warmup + steps) * num_envs + 8, seed=0)
     try:
