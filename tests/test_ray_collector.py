@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import keras_ip
+from keras_ip.experiments.algorithms import ALGORITHMS
 
 ray = pytest.importorskip("ray", reason='Ray is an extra: pip install "keras-ip[distributed]"')
 
@@ -49,3 +50,32 @@ def test_ray_collector_gives_the_local_transitions_and_survives_a_killed_actor(l
     agent.fit(12, progress_bar=False)  # collection goes on on both copies
     assert [len(buffer) for buffer in agent.replay.buffers] == [after[0] + 6, after[1] + 6]
     agent.close()
+
+
+OTHER_LEARNERS = sorted(name for name, algorithm in ALGORITHMS.items() if algorithm.learns and name != "ip")
+TINY = dict(units=8, batch_size=8, buffer_size=500, learning_starts=6, train_freq=10**6, jit_compile=False, hops=1,
+            conv_layers=1, heads=1, n_envs=2)  # each algorithm takes the ones it has
+
+
+@pytest.mark.parametrize("algorithm_name", OTHER_LEARNERS)
+def test_every_learner_collects_the_same_transitions_on_ray(local_ray, algorithm_name):
+    """Each registered learner, built as an experiment spec builds it with `collector` among its
+    hyperparameters, fills the same replay from Ray actors as from the local collector."""
+    algorithm = ALGORITHMS[algorithm_name]
+    assert "collector" in algorithm.hyperparameter_names()
+    settings = {name: value for name, value in TINY.items() if name in algorithm.hyperparameter_names()}
+    contents = {}
+    for kind in ("local", "ray"):
+        agent = algorithm.make("majority_vote", AGENT["env_kwargs"], 3, {**settings, **algorithm.defaults, "collector": kind})
+        try:
+            agent.fit(16, progress_bar=False)  # random actions, then the policy's; episodes of 5 steps
+            if kind == "ray":
+                assert type(agent._collector.vector).__name__ == "RayVector"  # pylint: disable=protected-access
+            contents[kind] = replay_contents(agent)
+        finally:
+            agent.close()
+    assert len(contents["local"]) == len(contents["ray"]) == 2
+    for ours, theirs in zip(contents["local"], contents["ray"]):
+        assert ours.keys() == theirs.keys() and len(ours["rewards"])
+        for name in ours:
+            np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
