@@ -100,6 +100,7 @@ ENVS = {case.id: case for case in (
             continuous=True),
     EnvCase("prey_predator", "prey_predator", {"n": 4, "max_cycles": 8}),
     EnvCase("traffic", "traffic", {"grid": 2, "max_cycles": 8}, requires="libsumo"),
+    EnvCase("traffic-cityflow", "traffic", {"backend": "cityflow", "grid": 2, "max_cycles": 8}, requires="cityflow"),
     EnvCase("simple_spread-knn", "mpe2.simple_spread_v3", {"N": 4, "max_cycles": 8}, KNN),
     EnvCase("simple_tag", "mpe2.simple_tag_v3", {"num_good": 1, "num_adversaries": 2, "num_obstacles": 1,
                                                  "max_cycles": 8}, FULL),
