@@ -15,12 +15,20 @@ average travel time (finished and unfinished vehicles) beside the figure later p
 for the same dataset file. CityFlow without lane changes is deterministic: seeds agree.
 
 `large`: IP (mean field, the road graph) trained on the generated `--grid` x `--grid` CityFlow
-grid (35: 1225 signals) for `--steps` decision steps, then one greedy evaluation episode; one
-JSON object with the wall time of each part, the updates done and the peak memory (max RSS).
+grid (35: 1225 signals) for `--steps` decision steps, then one evaluation episode each with greedy
+and with sampled actions, and one of uniformly random phases; one JSON object with the wall time
+of each part, the updates done and the peak memory (max RSS).
+
+`evaluate`: the final checkpoint of every learner's run in an experiment's output folder
+(`--runs`, e.g. runs/reproduce/cityflow_hangzhou4x4) evaluated on the episodes its run evaluated
+on, with greedy and with sampled actions, beside uniformly random phases on the same episodes:
+on CityFlow a near-uniform policy's greedy actions can be degenerate (a signal that never
+leaves one phase), and this shows whether a learner's greedy figure says what it learned.
 
     python benchmarks/traffic_cityflow.py speed                    # n = 4, 10, 35 on both; the datasets
     python benchmarks/traffic_cityflow.py published                # jinan_3x4 and hangzhou_4x4, real flows
     python benchmarks/traffic_cityflow.py large --grid 35 --steps 2000
+    python benchmarks/traffic_cityflow.py evaluate --runs runs/reproduce/cityflow_hangzhou4x4
 """
 
 import argparse
@@ -38,6 +46,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from _env_info import environment_record  # noqa: E402
 from keras_ip.envs.traffic import TrafficSignalEnv, run_episode  # noqa: E402
 from keras_ip.envs.traffic.controllers import CONTROLLERS  # noqa: E402
+from keras_ip.experiments.random_policy import evaluate_random_policy  # noqa: E402
 
 # Average travel time (s) of the real flows ("anon_<grid>_<city>_real.json"), as reported by later
 # papers for Jinan 1 and Hangzhou 1 (e.g. the Advanced-XLight tables; MaxPressure with 4 phases,
@@ -103,20 +112,57 @@ def large(n: int, steps: int, seed: int) -> dict:
     agent.fit(steps, progress_bar=False)
     train = time.perf_counter() - start
     start = time.perf_counter()
-    metrics = agent.evaluate(1, deterministic=True, seed=seed, metrics=True)
+    greedy = agent.evaluate(1, deterministic=True, seed=seed, metrics=True)
     evaluate = time.perf_counter() - start
+    sampled = agent.evaluate(1, deterministic=False, seed=seed, metrics=True)
     env.close()
+    random = evaluate_random_policy("traffic", dict(backend="cityflow", grid=n, min_green=0), 1, seed)
     return {"benchmark": "cityflow_large", "grid": n, "signals": n * n, "train_steps": steps,
             "updates": agent.num_updates, "batch_size": 32, "setup_seconds": round(setup, 1),
             "train_seconds": round(train, 1), "train_steps_per_s": round(steps / train, 2),
             "eval_seconds": round(evaluate, 1), "max_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                                                                      / 2**20, 2),
-            **{f"eval_{key}": round(value, 2) for key, value in metrics.items()}}
+            **{f"greedy_{key}": round(value, 2) for key, value in greedy.items()},
+            **{f"sampled_{key}": round(value, 2) for key, value in sampled.items()},
+            **{f"random_{key}": round(float(value), 2) for key, value in random.items()}}
+
+
+def evaluate_runs(runs: pathlib.Path) -> list[dict]:
+    """Greedy, sampled and uniformly random evaluations of every learner's final checkpoint under `runs`."""
+    from keras_ip.experiments import ALGORITHMS, ExperimentSpec, RunSpec  # pylint: disable=import-outside-toplevel
+    from keras_ip.experiments.runner import EVAL_SEED_BASE, load_agent  # pylint: disable=import-outside-toplevel
+
+    def rounded(metrics: dict) -> dict:
+        return {key: round(float(value), 2) for key, value in metrics.items()}
+
+    saved = json.loads((runs / "spec.json").read_text())  # the runner's copy: the spec and its expanded runs
+    spec = ExperimentSpec.from_dict({key: value for key, value in saved.items() if key != "runs"})
+    records = []
+    for run in [RunSpec(**values) for values in saved["runs"]]:
+        if not ALGORITHMS[run.algorithm].learns:  # a classical controller's greedy figure is its figure
+            continue
+        for seed in spec.seeds:
+            run_dir = runs / run.name / f"seed_{seed}"
+            if not (run_dir / "checkpoint").exists():
+                continue
+            agent = load_agent(run_dir)
+            eval_seed = EVAL_SEED_BASE + 1000 * seed  # the episodes the run evaluated on
+            try:
+                greedy = agent.evaluate(1, deterministic=True, seed=eval_seed, metrics=True)
+                sampled = agent.evaluate(1, deterministic=False, seed=eval_seed, metrics=True)
+            finally:
+                agent.close()
+            random = evaluate_random_policy(spec.env, {**spec.env_kwargs, **run.env_kwargs}, 1, eval_seed, action_seed=seed)
+            records.append({"benchmark": "cityflow_evaluate", "runs": str(runs), "run": run.name, "seed": seed,
+                            "steps": agent.num_timesteps, "greedy": rounded(greedy), "sampled": rounded(sampled),
+                            "uniform_random": rounded(random)})
+    return records
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["speed", "published", "large"])
+    parser.add_argument("command", choices=["speed", "published", "large", "evaluate"])
+    parser.add_argument("--runs", type=pathlib.Path, help="an experiment's output folder (evaluate)")
     parser.add_argument("--grid", type=int, default=35, help="grid size (large)")
     parser.add_argument("--steps", type=int, default=2000, help="training decision steps (large)")
     parser.add_argument("--n", type=int, nargs="+", default=[4, 10, 35], help="grid sizes (speed)")
@@ -135,6 +181,11 @@ def main(argv=None):
             print(json.dumps(speed(env_kwargs, args.warmup, args.timed)), flush=True)
     elif args.command == "large":
         print(json.dumps(large(args.grid, args.steps, args.seeds[0])), flush=True)
+    elif args.command == "evaluate":
+        if args.runs is None or not (args.runs / "spec.json").exists():
+            parser.error(f"evaluate needs --runs, an experiment's output folder with a spec.json. Received: --runs={args.runs}")
+        for record in evaluate_runs(args.runs):
+            print(json.dumps(record), flush=True)
     else:
         for dataset in args.datasets:
             for rules in RULES:
